@@ -1,0 +1,66 @@
+/**
+ * Building frames innermost-first (the idea of gopacket's SerializeBuffer): every codec value is a
+ * `Layer` that knows its header length and how to write its header in front of a payload that is
+ * already in place. `serialize` allocates once, writes the payload, then each header from the inside
+ * out, so lengths and checksums (TCP/UDP pseudo-header, IPv4 header) are fixed up in one pass, and
+ * NAT rewrites or GENEVE encapsulation become "prepend + fix-up", not special cases.
+ */
+
+export interface Layer {
+  /** Bytes this layer writes in front of its payload. */
+  headerLen(): number;
+  /**
+   * Writes this header at buf[off, off + headerLen()). The payload already sits at
+   * buf[off + headerLen(), off + headerLen() + payloadLen). `outer` is the enclosing layer, if any
+   * (TCP and UDP take their pseudo-header from it).
+   */
+  emitHeader(buf: Uint8Array, off: number, payloadLen: number, outer: Layer | undefined): void;
+  /** Trailing bytes this layer appends after its payload (e.g. Ethernet padding); 0 for most. */
+  trailerLen?(payloadLen: number): number;
+}
+
+/** A layer that supplies the IPv4/IPv6 pseudo-header sum for an upper-layer checksum (RFC 9293 §3.1). */
+export interface PseudoHeaderSource {
+  pseudoHeaderSum(protocol: number, upperLength: number): number;
+}
+
+export function isPseudoHeaderSource(l: unknown): l is PseudoHeaderSource {
+  return typeof l === 'object' && l !== null && typeof (l as PseudoHeaderSource).pseudoHeaderSum === 'function';
+}
+
+/**
+ * Serializes layers outermost-first in the argument list, e.g. `serialize([eth, ip, tcp], data)`.
+ * The last element may be raw payload bytes.
+ */
+export function serialize(layers: readonly Layer[], payload: Uint8Array = EMPTY): Uint8Array {
+  let total = payload.length;
+  const offsets = new Array<number>(layers.length);
+  const trailers = new Array<number>(layers.length);
+  // Header offsets are known only after summing outer headers; compute header lengths first.
+  let headerTotal = 0;
+  for (let i = 0; i < layers.length; i++) {
+    offsets[i] = headerTotal;
+    headerTotal += layers[i]!.headerLen();
+  }
+  // Trailers (padding) are computed inside-out, as each layer sees its own payload length.
+  let inner = payload.length;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    const plen = inner;
+    const t = l.trailerLen ? l.trailerLen(plen) : 0;
+    trailers[i] = t;
+    inner = l.headerLen() + plen + t;
+  }
+  total = inner;
+  const buf = new Uint8Array(total);
+  buf.set(payload, headerTotal);
+  let payloadLen = payload.length;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    l.emitHeader(buf, offsets[i]!, payloadLen, i > 0 ? layers[i - 1] : undefined);
+    payloadLen += l.headerLen() + trailers[i]!;
+  }
+  return buf;
+}
+
+export const EMPTY = new Uint8Array(0);
