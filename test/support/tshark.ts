@@ -69,3 +69,20 @@ export function assertCleanCapture(file: string, minPackets = 1): CaptureVerdict
   assert.equal(v.badChecksums, 0, `${file}: ${v.badChecksums} packets with bad checksums`);
   return v;
 }
+
+/**
+ * Writes Ethernet frames to a classic pcap with text2pcap (an independent writer), so codec tests
+ * can have tshark judge bytes before, and independently of, pktlab's own pcapng writer.
+ */
+export function framesToPcap(frames: readonly Uint8Array[], file: string): void {
+  let text = '';
+  for (const f of frames) {
+    for (let off = 0; off < f.length; off += 16) {
+      const chunk = Array.from(f.subarray(off, off + 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      text += `${off.toString(16).padStart(6, '0')} ${chunk}\n`;
+    }
+    text += '\n';
+  }
+  const r = spawnSync('text2pcap', ['-q', '-', file], { input: text, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`text2pcap exited ${r.status}: ${r.stderr}`);
+}
