@@ -21,7 +21,10 @@ export type TsharkPacket = { _source: { layers: Record<string, any> } };
 
 /** `tshark -r FILE -T json` with checksum validation on; returns the packet list. */
 export function tsharkJson(file: string, extra: readonly string[] = []): TsharkPacket[] {
-  const out = tshark(['-r', file, '-T', 'json', ...TSHARK_CHECKSUM_PREFS, ...extra]);
+  // --no-duplicate-keys: a frame with two IP layers (GENEVE, ICMP quotes) keeps both as an array.
+  const args = ['-r', file, '-T', 'json', '--no-duplicate-keys', ...TSHARK_CHECKSUM_PREFS];
+  args.push(...extra.filter((e) => e !== '--no-duplicate-keys'));
+  const out = tshark(args);
   return JSON.parse(out) as TsharkPacket[];
 }
 
