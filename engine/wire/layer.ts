@@ -30,9 +30,13 @@ export function isPseudoHeaderSource(l: unknown): l is PseudoHeaderSource {
 
 /**
  * Serializes layers outermost-first in the argument list, e.g. `serialize([eth, ip, tcp], data)`.
- * The last element may be raw payload bytes.
+ * Without `payload`, the innermost layer's own `payload` field (if it has one) is the payload.
  */
-export function serialize(layers: readonly Layer[], payload: Uint8Array = EMPTY): Uint8Array {
+export function serialize(layers: readonly Layer[], payload?: Uint8Array): Uint8Array {
+  if (payload === undefined) {
+    const own = (layers[layers.length - 1] as { payload?: unknown } | undefined)?.payload;
+    payload = own instanceof Uint8Array ? own : EMPTY;
+  }
   let total = payload.length;
   const offsets = new Array<number>(layers.length);
   const trailers = new Array<number>(layers.length);

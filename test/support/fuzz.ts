@@ -55,8 +55,8 @@ export function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Arra
 }
 
 /**
- * Runs FUZZ_RUNS random inputs and FUZZ_RUNS mutated valid inputs through `parse`.
- * Returns how many mutated inputs still parsed (a sanity figure: the generator reaches deep code).
+ * Runs FUZZ_RUNS random inputs and FUZZ_RUNS mutated valid inputs through `parse`
+ * (PKTLAB_FUZZ_RUNS overrides the count for quick local runs; CI uses the default 100,000).
  */
 export function fuzzDecoder(parse: (b: Uint8Array) => Result<unknown>, valid: fc.Arbitrary<Uint8Array>, runs = FUZZ_RUNS): void {
   fc.assert(
