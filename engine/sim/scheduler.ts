@@ -1,0 +1,369 @@
+/**
+ * The discrete-event scheduler: a binary min-heap of timers keyed by (time, insertion sequence), so
+ * events at the same virtual time run in the order they were scheduled and a run is deterministic.
+ *
+ * Time only moves when an event runs (`step`, `runUntil`, `runUntilIdle`); nothing here reads the wall
+ * clock. Real-time pacing is a separate driver (pacer.ts) over the same scheduler.
+ *
+ * Cancellation is lazy: a cancelled timer stays in the heap, is skipped when it reaches the top, and
+ * the heap is rebuilt once cancelled entries outnumber live ones, so memory stays bounded.
+ *
+ * Error contract: scheduling in the past, at a non-integer time or beyond MAX_NANOS throws RangeError
+ * (a programmer error). An exception from an event callback propagates out of step/run; that event
+ * counts as run and the scheduler stays consistent, so the caller may continue.
+ */
+import { formatDuration, MAX_NANOS, type Nanos } from './time.ts';
+
+/** An event callback. */
+export type EventFn = () => void;
+
+/** Observer called just before each event runs (the UI records it for deterministic replay). */
+export type EventHook = (label: string | undefined, time: Nanos) => void;
+
+const PENDING = 0;
+const DONE = 1;
+const CANCELLED = 2;
+
+const INITIAL_CAPACITY = 256;
+
+/** A scheduled event. Cancelling it (or disposing it) before it runs stops it from running. */
+export class Timer {
+  /** @internal */ fn: EventFn | null;
+  /** @internal */ state: number = PENDING;
+
+  /** @internal Made only by Scheduler.at/after. */
+  constructor(
+    private readonly owner: Scheduler,
+    /** Virtual time the event runs at. */
+    readonly time: Nanos,
+    /** @internal Insertion sequence: breaks ties between equal times. */
+    readonly seq: number,
+    fn: EventFn,
+    /** Name shown in traces and by peekLabel, e.g. 'tcp-rto h1:49152'. */
+    readonly label: string | undefined,
+  ) {
+    this.fn = fn;
+  }
+
+  /** True while the event is scheduled: not yet run and not cancelled. */
+  get active(): boolean {
+    return this.state === PENDING;
+  }
+
+  /** Stops the event from running. Idempotent; a no-op once it has run. */
+  cancel(): void {
+    if (this.state !== PENDING) return;
+    this.state = CANCELLED;
+    this.fn = null; // release the closure now, not when the entry leaves the heap
+    this.owner.noteCancelled();
+  }
+
+  /** Same as cancel(), so a timer can be registered in a DisposableStore. */
+  dispose(): void {
+    this.cancel();
+  }
+}
+
+export class Scheduler {
+  // The heap lives in typed arrays: entry i has key (times[i], seqs[i]) and its timer is
+  // slots[slotAt[i]]. Sifting moves only numbers; storing object pointers at every level would cost a
+  // GC write barrier per move once the heap is old and the timers young.
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private seqs = new Float64Array(INITIAL_CAPACITY);
+  private slotAt = new Int32Array(INITIAL_CAPACITY);
+  private readonly slots: (Timer | undefined)[] = new Array<Timer | undefined>(INITIAL_CAPACITY).fill(undefined);
+  private free = Int32Array.from({ length: INITIAL_CAPACITY }, (_, i) => INITIAL_CAPACITY - 1 - i);
+  private freeTop = INITIAL_CAPACITY;
+  private size = 0;
+  private nowNs: Nanos = 0;
+  private seq = 0;
+  private cancelledInHeap = 0;
+  private ran = 0;
+  private inRun = false;
+
+  /** Called before each event runs, with its label and time. */
+  onEvent?: EventHook;
+
+  /** Current virtual time. */
+  get now(): Nanos {
+    return this.nowNs;
+  }
+
+  /** Number of live (scheduled, not cancelled) events. */
+  get pending(): number {
+    return this.size - this.cancelledInHeap;
+  }
+
+  /** True while step/runUntil/runUntilIdle is executing (i.e. inside an event callback). */
+  get running(): boolean {
+    return this.inRun;
+  }
+
+  /** Number of events run so far (including one whose callback threw). */
+  get eventCount(): number {
+    return this.ran;
+  }
+
+  /** Schedules `fn` at virtual time `t` (>= now). */
+  at(t: Nanos, fn: EventFn, label?: string): Timer {
+    // One combined test keeps the common path cheap; NaN fails `t === Math.floor(t)`.
+    if (t < this.nowNs || t > MAX_NANOS || t !== Math.floor(t)) this.badTime(t);
+    const timer = new Timer(this, t, this.seq++, fn, label);
+    this.push(timer);
+    return timer;
+  }
+
+  /** Schedules `fn` after `dt` nanoseconds (>= 0) from now. */
+  after(dt: Nanos, fn: EventFn, label?: string): Timer {
+    if (!(dt >= 0)) throw new RangeError(`Scheduler.after: delay must be >= 0 ns, got ${dt}`);
+    return this.at(this.nowNs + dt, fn, label);
+  }
+
+  /** Time of the next live event, or undefined when none is scheduled. */
+  nextEventTime(): Nanos | undefined {
+    const top = this.top();
+    return top === undefined ? undefined : top.time;
+  }
+
+  /** Label of the next live event (undefined when none is scheduled or it has no label). */
+  peekLabel(): string | undefined {
+    return this.top()?.label;
+  }
+
+  /** Runs exactly one event, advancing now to its time. Returns false when nothing is scheduled. */
+  step(): boolean {
+    this.enter('step');
+    try {
+      const timer = this.top();
+      if (timer === undefined) return false;
+      this.runTop(timer);
+      return true;
+    } finally {
+      this.inRun = false;
+    }
+  }
+
+  /**
+   * Runs every event with time <= t (including events those events schedule), then sets now = t.
+   * Throws if more than `maxEvents` would run (the events run so far stay run). Returns the count run.
+   */
+  runUntil(t: Nanos, maxEvents: number = Infinity): number {
+    if (!(t >= this.nowNs) || t > MAX_NANOS) {
+      throw new RangeError(`Scheduler.runUntil(${t}): target must lie in [now=${this.nowNs}, ${MAX_NANOS}]`);
+    }
+    this.enter('runUntil');
+    let n = 0;
+    try {
+      for (;;) {
+        const timer = this.top();
+        if (timer === undefined || timer.time > t) break;
+        if (n >= maxEvents) this.runaway('runUntil', maxEvents);
+        n++;
+        this.runTop(timer);
+      }
+      this.nowNs = t;
+    } finally {
+      this.inRun = false;
+    }
+    return n;
+  }
+
+  /**
+   * Runs until no event is left. Throws once `maxEvents` have run and more remain: a timer that keeps
+   * rescheduling itself would otherwise never return. Returns the count run.
+   */
+  runUntilIdle(maxEvents: number = 10_000_000): number {
+    this.enter('runUntilIdle');
+    let n = 0;
+    try {
+      for (;;) {
+        const timer = this.top();
+        if (timer === undefined) break;
+        if (n >= maxEvents) this.runaway('runUntilIdle', maxEvents);
+        n++;
+        this.runTop(timer);
+      }
+    } finally {
+      this.inRun = false;
+    }
+    return n;
+  }
+
+  /** Cancels every scheduled event. Time and the event count are kept. */
+  cancelAll(): void {
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.slotAt[i] as number;
+      const timer = this.slots[slot] as Timer;
+      timer.state = CANCELLED;
+      timer.fn = null;
+      this.slots[slot] = undefined;
+      this.free[this.freeTop++] = slot;
+    }
+    this.size = 0;
+    this.cancelledInHeap = 0;
+  }
+
+  /** Same as cancelAll(), so a scheduler can be registered in a DisposableStore. */
+  dispose(): void {
+    this.cancelAll();
+  }
+
+  /** @internal Called by Timer.cancel. */
+  noteCancelled(): void {
+    this.cancelledInHeap++;
+    // Rebuild once dead entries are the majority; amortised O(1) per cancel.
+    if (this.cancelledInHeap > this.size >>> 1 && this.size >= 32) this.compact();
+  }
+
+  // --- internals -------------------------------------------------------------------------------------
+
+  /** Pops and runs `timer`, which top() has just returned. */
+  private runTop(timer: Timer): void {
+    this.pop();
+    const fn = timer.fn as EventFn;
+    timer.state = DONE;
+    timer.fn = null;
+    this.nowNs = timer.time;
+    this.ran++;
+    if (this.onEvent !== undefined) this.onEvent(timer.label, timer.time);
+    fn();
+  }
+
+  /** The next live timer, discarding cancelled entries that have reached the top. */
+  private top(): Timer | undefined {
+    while (this.size > 0) {
+      const t = this.slots[this.slotAt[0] as number] as Timer;
+      if (t.state === PENDING) return t;
+      this.pop();
+      this.cancelledInHeap--;
+    }
+    return undefined;
+  }
+
+  private push(timer: Timer): void {
+    if (this.size === this.times.length) this.grow();
+    const slot = this.free[--this.freeTop] as number;
+    this.slots[slot] = timer;
+    const times = this.times;
+    const seqs = this.seqs;
+    const slotAt = this.slotAt;
+    const time = timer.time;
+    const seq = timer.seq;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >>> 1;
+      const pt = times[p] as number;
+      if (pt < time || (pt === time && (seqs[p] as number) < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[p] as number;
+      slotAt[i] = slotAt[p] as number;
+      i = p;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    slotAt[i] = slot;
+  }
+
+  /** Removes the root entry. */
+  private pop(): void {
+    const root = this.slotAt[0] as number;
+    this.slots[root] = undefined;
+    this.free[this.freeTop++] = root;
+    const n = --this.size;
+    if (n > 0) this.siftDown(this.times[n] as number, this.seqs[n] as number, this.slotAt[n] as number, 0, n);
+  }
+
+  /** Places the entry (time, seq, slot) at hole `i`, moving smaller children up (`n` entries). */
+  private siftDown(time: Nanos, seq: number, slot: number, i: number, n: number): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const slotAt = this.slotAt;
+    const half = n >>> 1;
+    while (i < half) {
+      let c = 2 * i + 1;
+      let ct = times[c] as number;
+      const r = c + 1;
+      if (r < n) {
+        const rt = times[r] as number;
+        if (rt < ct || (rt === ct && (seqs[r] as number) < (seqs[c] as number))) {
+          c = r;
+          ct = rt;
+        }
+      }
+      if (time < ct || (time === ct && seq < (seqs[c] as number))) break;
+      times[i] = ct;
+      seqs[i] = seqs[c] as number;
+      slotAt[i] = slotAt[c] as number;
+      i = c;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    slotAt[i] = slot;
+  }
+
+  private grow(): void {
+    const old = this.times.length;
+    const cap = old * 2;
+    const times = new Float64Array(cap);
+    const seqs = new Float64Array(cap);
+    const slotAt = new Int32Array(cap);
+    const free = new Int32Array(cap);
+    times.set(this.times);
+    seqs.set(this.seqs);
+    slotAt.set(this.slotAt);
+    free.set(this.free.subarray(0, this.freeTop));
+    for (let id = cap - 1; id >= old; id--) free[this.freeTop++] = id;
+    this.times = times;
+    this.seqs = seqs;
+    this.slotAt = slotAt;
+    this.free = free;
+  }
+
+  /** Drops cancelled entries and re-heapifies (Floyd's bottom-up build, O(n)). */
+  private compact(): void {
+    const { times, seqs, slotAt, slots } = this;
+    let w = 0;
+    for (let r = 0; r < this.size; r++) {
+      const slot = slotAt[r] as number;
+      if ((slots[slot] as Timer).state === PENDING) {
+        times[w] = times[r] as number;
+        seqs[w] = seqs[r] as number;
+        slotAt[w] = slot;
+        w++;
+      } else {
+        slots[slot] = undefined;
+        this.free[this.freeTop++] = slot;
+      }
+    }
+    this.size = w;
+    this.cancelledInHeap = 0;
+    for (let i = (w >>> 1) - 1; i >= 0; i--) {
+      this.siftDown(times[i] as number, seqs[i] as number, slotAt[i] as number, i, w);
+    }
+  }
+
+  private enter(what: string): void {
+    if (this.inRun) {
+      throw new Error(`Scheduler.${what} called from inside an event callback: schedule an event instead`);
+    }
+    this.inRun = true;
+  }
+
+  private badTime(t: Nanos): never {
+    if (Number.isNaN(t) || (Number.isFinite(t) && t !== Math.floor(t))) {
+      throw new RangeError(`Scheduler: time must be an integer number of nanoseconds, got ${t}`);
+    }
+    if (t > MAX_NANOS) {
+      throw new RangeError(`Scheduler: time ${t} ns is beyond the largest exact virtual time ${MAX_NANOS} ns (~104 days)`);
+    }
+    throw new RangeError(`Scheduler: cannot schedule in the past (t=${t} ns, now=${this.nowNs} ns)`);
+  }
+
+  private runaway(what: string, maxEvents: number): never {
+    const label = this.peekLabel();
+    throw new Error(
+      `Scheduler.${what}: ran ${maxEvents} events and more remain (now ${formatDuration(this.nowNs)}, next ` +
+        `${label === undefined ? 'an unlabelled event' : `"${label}"`}); a timer probably reschedules itself forever`,
+    );
+  }
+}
