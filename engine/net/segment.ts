@@ -1,0 +1,154 @@
+/**
+ * An L2 broadcast domain: a learning switch (IEEE 802.1D §7.8 filtering database) such as an on-prem
+ * access switch or an AWS subnet. Source MACs are learned per port and aged out after 300 s (802.1D's
+ * recommended ageing time); unknown unicast, broadcast and multicast are flooded to every other port.
+ * Each port delivers after its own delay (default 2 µs, a cut-through switch plus a short cable).
+ */
+import { macToString, type MacAddr } from '../wire/addr.ts';
+import { u16, u48 } from '../wire/bytes.ts';
+import { sec, us, type Nanos } from '../sim/time.ts';
+import { DelayLine } from './delay-line.ts';
+import type { Interface } from './interface.ts';
+import type { Network } from './network.ts';
+
+export interface SegmentOptions {
+  /** MAC ageing time; default 300 s. */
+  readonly agingTime?: Nanos;
+  /** Default per-port delivery delay; default 2 µs. */
+  readonly portDelay?: Nanos;
+}
+
+export class SegmentPort {
+  /** @internal */ readonly line: DelayLine;
+  constructor(
+    readonly segment: Segment,
+    readonly index: number,
+    readonly iface: Interface,
+    public delay: Nanos,
+  ) {
+    this.line = new DelayLine(segment.network.sched, (f) => iface.receive(f), `${segment.name}:port${index}`);
+  }
+}
+
+export interface MacTableEntry {
+  readonly mac: MacAddr;
+  readonly port: SegmentPort;
+  /** Last time the MAC was seen as a source. */
+  readonly seen: Nanos;
+}
+
+export class SegmentCounters {
+  frames = 0;
+  flooded = 0;
+  /** Frames whose destination is on the port they came from (802.1D filtering). */
+  filtered = 0;
+  aged = 0;
+}
+
+export class Segment {
+  readonly kind = 'segment' as const;
+  agingTime: Nanos;
+  portDelay: Nanos;
+  readonly counters = new SegmentCounters();
+  private readonly portList: SegmentPort[] = [];
+  private readonly fdb = new Map<MacAddr, { port: SegmentPort; seen: Nanos }>();
+
+  /** @internal Made by Network.addSegment. */
+  constructor(
+    readonly network: Network,
+    readonly name: string,
+    opts: SegmentOptions = {},
+  ) {
+    this.agingTime = opts.agingTime ?? sec(300);
+    this.portDelay = opts.portDelay ?? us(2);
+  }
+
+  get ports(): readonly SegmentPort[] {
+    return this.portList;
+  }
+
+  /** Plugs `iface` into a new port. */
+  attach(iface: Interface, opts: { delay?: Nanos } = {}): SegmentPort {
+    const port = new SegmentPort(this, this.portList.length, iface, opts.delay ?? this.portDelay);
+    iface.setAttachment({
+      medium: this.name,
+      kind: 'segment',
+      send: (frame) => this.forward(port, frame),
+      detach: () => this.detach(port),
+    });
+    this.portList.push(port);
+    return port;
+  }
+
+  private detach(port: SegmentPort): void {
+    const i = this.portList.indexOf(port);
+    if (i < 0) return;
+    this.portList.splice(i, 1);
+    port.line.clear();
+    port.iface.setAttachment(null);
+    for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
+  }
+
+  /** The filtering database, aged entries excluded (`show mac address-table`). */
+  macTable(): MacTableEntry[] {
+    const now = this.network.sched.now;
+    const out: MacTableEntry[] = [];
+    for (const [mac, e] of this.fdb) if (now - e.seen < this.agingTime) out.push({ mac, port: e.port, seen: e.seen });
+    return out.sort((a, b) => a.mac - b.mac);
+  }
+
+  /** Forgets every learned MAC. */
+  flushMacTable(): void {
+    this.fdb.clear();
+  }
+
+  private forward(ingress: SegmentPort, frame: Uint8Array): void {
+    this.counters.frames++;
+    if (frame.length < 14) return; // a runt never leaves the switch
+    const now = this.network.sched.now;
+    const src = u48(frame, 6);
+    if ((u16(frame, 6) & 0x0100) === 0) {
+      const e = this.fdb.get(src);
+      if (e === undefined) this.fdb.set(src, { port: ingress, seen: now });
+      else {
+        e.port = ingress;
+        e.seen = now;
+      }
+    }
+    if ((u16(frame, 0) & 0x0100) === 0) {
+      const dst = u48(frame, 0);
+      const e = this.fdb.get(dst);
+      if (e !== undefined) {
+        if (now - e.seen < this.agingTime) {
+          if (e.port === ingress) {
+            this.counters.filtered++;
+            return;
+          }
+          e.port.line.push(now + e.port.delay, frame);
+          return;
+        }
+        this.fdb.delete(dst);
+        this.counters.aged++;
+      }
+    }
+    this.counters.flooded++;
+    // Every receiver owns its frame (a router rewrites in place), so all but the first get a copy.
+    let first = true;
+    for (const p of this.portList) {
+      if (p === ingress) continue;
+      p.line.push(now + p.delay, first ? frame : frame.slice());
+      first = false;
+    }
+  }
+
+  /** @internal Drops frames in flight (Network.dispose). */
+  clear(): void {
+    for (const p of this.portList) p.line.clear();
+  }
+
+  toString(): string {
+    return `segment ${this.name}: ${this.portList.map((p) => p.iface.fullName).join(', ')}; ${this.macTable()
+      .map((e) => `${macToString(e.mac)}→${e.port.iface.fullName}`)
+      .join(' ')}`;
+  }
+}
