@@ -1,0 +1,614 @@
+/**
+ * TCP for one host (RFC 9293) over the IpHost seam: demultiplexing to connections and listeners,
+ * the replies for segments that reach no connection (§3.10.7.1), listen queues, ISNs (RFC 6528),
+ * ephemeral ports, ICMP errors (RFC 5927, RFC 1191) and the socket table `ss` prints.
+ *
+ * Linux choices, each a documented option: minimum RTO 200 ms, maximum 120 s, delayed ACK 40 ms,
+ * TIME-WAIT 60 s, FIN-WAIT-2 orphan timeout 60 s, 6 SYN / 5 SYN,ACK retries, 15 data retries,
+ * ephemeral ports 32768–60999, initial window 10 segments, window scale 7, backlog capped at 4096,
+ * no SYN cookies (a full queue drops the SYN).
+ *
+ * The connection itself is in tcp-conn.ts; the Node-`net`-shaped API in tcp-socket.ts.
+ */
+import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/ip-host.ts';
+import type { Scheduler } from '../sim/scheduler.ts';
+import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
+import { Tcp, TcpFlag, TcpView, parseTcp } from '../wire/tcp.ts';
+import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpState } from './tcp-conn.ts';
+import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
+import { seqAdd } from './tcp-buffer.ts';
+
+export { TcpConnection, NetError, LINUX_STATE_NAME, type TcpState, type TcpConfig } from './tcp-conn.ts';
+export { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions, type SocketEvents, type ServerEvents } from './tcp-socket.ts';
+
+const MS = 1_000_000;
+const SEC = 1_000_000_000;
+const { FIN, SYN, RST, ACK } = TcpFlag;
+
+/** Options of a TcpLayer; times in virtual nanoseconds. */
+export interface TcpOptions {
+  /** RFC 6298 §2.4 minimum RTO; default 200 ms (Linux TCP_RTO_MIN; the RFC suggests 1 s). */
+  readonly minRto?: number;
+  /** Upper bound of the RTO with backoff; default 120 s (Linux TCP_RTO_MAX). */
+  readonly maxRto?: number;
+  /** RTO before the first RTT sample; default 1 s (RFC 6298 §2.1). */
+  readonly initialRto?: number;
+  /** Delayed-ACK timeout; default 40 ms (Linux TCP_DELACK_MIN; RFC 9293 §3.8.6.3 allows up to 500 ms). */
+  readonly delayedAck?: number;
+  /** TIME-WAIT duration (2*MSL); default 60 s (Linux TCP_TIMEWAIT_LEN). */
+  readonly timeWait?: number;
+  /** FIN-WAIT-2 timeout of an orphaned connection; default 60 s (Linux tcp_fin_timeout). */
+  readonly finTimeout?: number;
+  /** SYN retransmissions before ETIMEDOUT; default 6 (Linux tcp_syn_retries, ~127 s). */
+  readonly synRetries?: number;
+  /** SYN,ACK retransmissions; default 5 (Linux tcp_synack_retries). */
+  readonly synAckRetries?: number;
+  /** Data retransmissions before ETIMEDOUT; default 15 (Linux tcp_retries2). */
+  readonly retries2?: number;
+  /** Receive buffer (bytes the window may offer); default 131072 (Linux tcp_rmem default). */
+  readonly recvBuffer?: number;
+  /** Window scale shift we offer (RFC 7323 §2.2); default 7 (Linux with a 6 MB tcp_rmem max). */
+  readonly windowShift?: number;
+  /** Unsent bytes above which write() returns false; default 16384 (Node's writableHighWaterMark). */
+  readonly highWaterMark?: number;
+  /** Initial congestion window in segments; default 10 (RFC 6928, Linux). */
+  readonly initialCwnd?: number;
+  /** Offer window scaling (RFC 7323); default true. */
+  readonly windowScaling?: boolean;
+  /** Offer SACK-permitted (RFC 2018); default true. */
+  readonly sack?: boolean;
+  /** Keep-alive idle time, interval, probes; defaults 7200 s, 75 s, 9 (Linux). */
+  readonly keepaliveTime?: number;
+  readonly keepaliveInterval?: number;
+  readonly keepaliveProbes?: number;
+  /** Largest listen backlog (Linux net.core.somaxconn); default 4096. */
+  readonly somaxconn?: number;
+  /** Ephemeral port range; default [32768, 60999] (Linux ip_local_port_range). */
+  readonly portRange?: readonly [number, number];
+}
+
+/** Counters (like `nstat`/`netstat -s`). */
+export interface TcpStats {
+  segsIn: number;
+  segsOut: number;
+  badSegments: number;
+  activeOpens: number;
+  passiveOpens: number;
+  retransmits: number;
+  fastRetransmits: number;
+  timeouts: number;
+  dupAcks: number;
+  resetsSent: number;
+  resetsReceived: number;
+  listenDrops: number;
+  listenOverflows: number;
+  windowProbes: number;
+  timeWaitEntered: number;
+  pmtuUpdates: number;
+}
+
+/** One row of `ss -tanp` (with `-o` timer and a few `-i` fields). */
+export interface TcpSocketInfo {
+  /** Linux name: ESTAB, SYN-SENT, SYN-RECV, FIN-WAIT-1, ..., LISTEN. */
+  readonly state: string;
+  /** RFC 9293 name. */
+  readonly rfcState: TcpState;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** '0.0.0.0' and port 0 ('*') for a listener. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Unread bytes; for a listener, the accept queue length. */
+  readonly recvQ: number;
+  /** Unacknowledged + unsent bytes; for a listener, the backlog. */
+  readonly sendQ: number;
+  /** Owning application, when one holds the socket. */
+  readonly app?: string;
+  /** `ss -o`: timer kind ('on', 'persist', 'delack', 'timewait', 'keepalive'), remaining ns, retries. */
+  readonly timer?: { readonly kind: string; readonly remaining: number; readonly retries: number };
+  readonly mss?: number;
+  readonly cwnd?: number;
+  readonly rto?: number;
+  readonly srtt?: number;
+  readonly retransmits?: number;
+}
+
+/** Receives the connections a listener completes. */
+export interface ListenerOwner {
+  /** False while the app is not accepting: completed connections wait in the accept queue. */
+  readonly accepting: boolean;
+  accept(conn: TcpConnection): void;
+}
+
+/** A listening endpoint (RFC 9293 LISTEN) with its SYN queue and accept queue. */
+export class TcpListener {
+  synQueue = 0;
+  readonly acceptQueue: TcpConnection[] = [];
+  constructor(
+    readonly layer: TcpLayer,
+    readonly laddr: Ipv4Addr,
+    readonly lport: number,
+    readonly backlog: number,
+    readonly owner: ListenerOwner,
+    readonly app: string | undefined,
+  ) {}
+
+  /** Hands waiting connections to the owner while it accepts. */
+  acceptPending(): void {
+    while (this.acceptQueue.length > 0 && this.owner.accepting) {
+      const c = this.acceptQueue.shift()!;
+      c.listener = null;
+      this.owner.accept(c);
+    }
+  }
+
+  close(): void {
+    this.layer.unlisten(this);
+  }
+}
+
+function resolve(o: TcpOptions): TcpConfig {
+  return {
+    minRto: o.minRto ?? 200 * MS,
+    maxRto: o.maxRto ?? 120 * SEC,
+    initialRto: o.initialRto ?? 1 * SEC,
+    delayedAck: o.delayedAck ?? 40 * MS,
+    timeWait: o.timeWait ?? 60 * SEC,
+    finTimeout: o.finTimeout ?? 60 * SEC,
+    synRetries: o.synRetries ?? 6,
+    synAckRetries: o.synAckRetries ?? 5,
+    retries2: o.retries2 ?? 15,
+    recvBuffer: o.recvBuffer ?? 131072,
+    windowShift: o.windowShift ?? 7,
+    highWaterMark: o.highWaterMark ?? 16384,
+    initialCwnd: o.initialCwnd ?? 10,
+    windowScaling: o.windowScaling ?? true,
+    sack: o.sack ?? true,
+    keepaliveTime: o.keepaliveTime ?? 7200 * SEC,
+    keepaliveInterval: o.keepaliveInterval ?? 75 * SEC,
+    keepaliveProbes: o.keepaliveProbes ?? 9,
+  };
+}
+
+/** 32-bit finalizer of MurmurHash3. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class TcpLayer {
+  readonly cfg: TcpConfig;
+  readonly sched: Scheduler;
+  readonly stats: TcpStats = {
+    segsIn: 0,
+    segsOut: 0,
+    badSegments: 0,
+    activeOpens: 0,
+    passiveOpens: 0,
+    retransmits: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    dupAcks: 0,
+    resetsSent: 0,
+    resetsReceived: 0,
+    listenDrops: 0,
+    listenOverflows: 0,
+    windowProbes: 0,
+    timeWaitEntered: 0,
+    pmtuUpdates: 0,
+  };
+  readonly labelRto: string;
+  readonly labelDelack: string;
+  readonly labelLong: string;
+  readonly labelSocket: string;
+  /** lport → (raddr * 2^16 + rport) → connection (chained by local address). */
+  private readonly conns = new Map<number, Map<number, TcpConnection>>();
+  private readonly listeners = new Map<number, TcpListener[]>();
+  private connCount = 0;
+  private readonly somaxconn: number;
+  private readonly portLo: number;
+  private readonly portHi: number;
+  private nextPort: number;
+  private readonly secret: readonly [number, number, number, number];
+  private readonly binding: Disposable;
+
+  constructor(
+    readonly host: IpHost,
+    opts: TcpOptions = {},
+  ) {
+    this.cfg = resolve(opts);
+    this.sched = host.sched;
+    this.somaxconn = opts.somaxconn ?? 4096;
+    [this.portLo, this.portHi] = opts.portRange ?? [32768, 60999];
+    const isn = host.random('tcp-isn');
+    this.secret = [isn.u32(), isn.u32(), isn.u32(), isn.u32()];
+    this.nextPort = host.random('tcp-port').int(this.portLo, this.portHi);
+    this.labelRto = `tcp-rto ${host.name}`;
+    this.labelDelack = `tcp-delack ${host.name}`;
+    this.labelLong = `tcp-timer ${host.name}`;
+    this.labelSocket = `tcp-socket ${host.name}`;
+    this.binding = host.bindProtocol(6, {
+      onPacket: (d) => this.onPacket(d),
+      onIcmpError: (e) => this.onIcmpError(e),
+    });
+  }
+
+  /** Unbinds protocol 6 and forgets every connection without sending anything. */
+  dispose(): void {
+    this.binding.dispose();
+    for (const m of this.conns.values()) for (const c of m.values()) for (let x: TcpConnection | null = c; x; x = x.nextSameKey) x.state = 'CLOSED';
+    this.conns.clear();
+    this.listeners.clear();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Node-`net`-shaped API
+
+  /** `net.createServer([options][, connectionListener])`. */
+  createServer(opts?: ServerOptions | ((s: TcpSocket) => void), onConnection?: (s: TcpSocket) => void): TcpServer {
+    if (typeof opts === 'function') return new TcpServer(this, {}, opts);
+    return new TcpServer(this, opts ?? {}, onConnection);
+  }
+
+  /** `net.connect(options[, connectListener])` / `net.connect(port[, host][, connectListener])`. */
+  connect(opts: ConnectOptions | number, host?: string | (() => void), onConnect?: () => void): TcpSocket {
+    let o: ConnectOptions;
+    let cb = onConnect;
+    if (typeof opts === 'number') {
+      if (typeof host === 'function') {
+        cb = host;
+        o = { port: opts };
+      } else o = { port: opts, host: host ?? '127.0.0.1' };
+    } else {
+      o = opts;
+      if (typeof host === 'function') cb = host;
+    }
+    const s = new TcpSocket(this, o);
+    if (cb) s.once('connect', cb);
+    s.connectNow(o);
+    return s;
+  }
+
+  /** Same as connect. */
+  createConnection(opts: ConnectOptions | number, host?: string | (() => void), onConnect?: () => void): TcpSocket {
+    return this.connect(opts, host, onConnect);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Table
+
+  /** The connection for a 4-tuple, if any. */
+  lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpConnection | undefined {
+    const m = this.conns.get(lport);
+    if (m === undefined) return undefined;
+    let c = m.get(raddr * 65536 + rport);
+    while (c !== undefined && c.laddr !== laddr) c = c.nextSameKey ?? undefined;
+    return c;
+  }
+
+  private insert(c: TcpConnection): void {
+    let m = this.conns.get(c.lport);
+    if (m === undefined) this.conns.set(c.lport, (m = new Map()));
+    const key = c.raddr * 65536 + c.rport;
+    const prev = m.get(key);
+    if (prev !== undefined) c.nextSameKey = prev;
+    m.set(key, c);
+    this.connCount++;
+  }
+
+  /** @internal Removes a closed connection from the table and from its listener's queues. */
+  detach(c: TcpConnection): void {
+    const l = c.listener;
+    if (l instanceof TcpListener) {
+      const i = l.acceptQueue.indexOf(c);
+      if (i >= 0) l.acceptQueue.splice(i, 1);
+      else l.synQueue--;
+      c.listener = null;
+    }
+    const m = this.conns.get(c.lport);
+    if (m === undefined) return;
+    const key = c.raddr * 65536 + c.rport;
+    let head = m.get(key);
+    if (head === undefined) return;
+    if (head === c) {
+      if (c.nextSameKey !== null) m.set(key, c.nextSameKey);
+      else {
+        m.delete(key);
+        if (m.size === 0) this.conns.delete(c.lport);
+      }
+    } else {
+      while (head.nextSameKey !== null && head.nextSameKey !== c) head = head.nextSameKey;
+      if (head.nextSameKey !== c) return;
+      head.nextSameKey = c.nextSameKey;
+    }
+    c.nextSameKey = null;
+    this.connCount--;
+  }
+
+  /** Number of connections in the table (any state but LISTEN). */
+  get connectionCount(): number {
+    return this.connCount;
+  }
+
+  /** Every connection, in table order. */
+  *connections(): IterableIterator<TcpConnection> {
+    for (const m of this.conns.values()) for (const c of m.values()) for (let x: TcpConnection | null = c; x; x = x.nextSameKey) yield x;
+  }
+
+  /** Count of connections per RFC state. */
+  countByState(): Partial<Record<TcpState, number>> {
+    const out: Partial<Record<TcpState, number>> = {};
+    for (const c of this.connections()) out[c.state] = (out[c.state] ?? 0) + 1;
+    return out;
+  }
+
+  private findListener(laddr: Ipv4Addr, lport: number): TcpListener | undefined {
+    const ls = this.listeners.get(lport);
+    if (ls === undefined) return undefined;
+    let any: TcpListener | undefined;
+    for (const l of ls) {
+      if (l.laddr === laddr) return l;
+      if (l.laddr === 0) any = l;
+    }
+    return any;
+  }
+
+  /** @internal Opens a listener; throws NetError EADDRINUSE when (addr, port) is taken. */
+  listen(laddr: Ipv4Addr, lport: number, backlog: number, owner: ListenerOwner, app: string | undefined): TcpListener {
+    if (lport === 0) lport = this.pickListenPort();
+    const ls = this.listeners.get(lport) ?? [];
+    for (const l of ls) {
+      if (l.laddr === laddr || l.laddr === 0 || laddr === 0) throw new NetError('EADDRINUSE', 'listen', ipv4ToString(laddr), lport);
+    }
+    const l = new TcpListener(this, laddr, lport, Math.max(0, Math.min(backlog, this.somaxconn)), owner, app);
+    ls.push(l);
+    this.listeners.set(lport, ls);
+    return l;
+  }
+
+  /** @internal Stops a listener; connections not yet accepted are reset (Linux inet_csk_listen_stop). */
+  unlisten(l: TcpListener): void {
+    const ls = this.listeners.get(l.lport);
+    if (ls === undefined) return;
+    const i = ls.indexOf(l);
+    if (i < 0) return;
+    ls.splice(i, 1);
+    if (ls.length === 0) this.listeners.delete(l.lport);
+    for (const c of [...this.connections()]) if (c.listener === l) c.abort();
+  }
+
+  private portInUse(p: number): boolean {
+    return this.listeners.has(p);
+  }
+
+  private pickListenPort(): number {
+    const range = this.portHi - this.portLo + 1;
+    for (let i = 0; i < range; i++) {
+      const p = this.portLo + ((this.nextPort - this.portLo + i) % range);
+      if (!this.portInUse(p) && !this.conns.has(p)) {
+        this.nextPort = p + 1 > this.portHi ? this.portLo : p + 1;
+        return p;
+      }
+    }
+    throw new NetError('EADDRINUSE', 'listen');
+  }
+
+  /** An ephemeral port whose 4-tuple is free (Linux allows one port toward many destinations). */
+  pickPort(laddr: Ipv4Addr, raddr: Ipv4Addr, rport: number): number {
+    const range = this.portHi - this.portLo + 1;
+    for (let i = 0; i < range; i++) {
+      const p = this.portLo + ((this.nextPort - this.portLo + i) % range);
+      if (!this.portInUse(p) && this.lookup(laddr, p, raddr, rport) === undefined) {
+        this.nextPort = p + 1 > this.portHi ? this.portLo : p + 1;
+        return p;
+      }
+    }
+    throw new NetError('EADDRNOTAVAIL', 'connect', ipv4ToString(raddr), rport);
+  }
+
+  /** @internal Creates and opens an active connection. */
+  openConnection(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number, app: string | undefined): TcpConnection {
+    if (this.lookup(laddr, lport, raddr, rport) !== undefined) throw new NetError('EADDRINUSE', 'connect', ipv4ToString(raddr), rport);
+    const c = new TcpConnection(this, laddr, lport, raddr, rport);
+    c.app = app;
+    this.insert(c);
+    this.stats.activeOpens++;
+    return c;
+  }
+
+  /**
+   * RFC 6528 ISN: a 4 µs clock plus a keyed hash of the connection identifiers (the key from the
+   * host's seeded 'tcp-isn' stream), so a new incarnation of a 4-tuple starts above the old one.
+   */
+  isn(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): number {
+    const s = this.secret;
+    let h = fmix((laddr ^ s[0]) >>> 0);
+    h = fmix((h ^ raddr ^ s[1]) >>> 0);
+    h = fmix((h ^ ((lport << 16) | rport) ^ s[2]) >>> 0);
+    h = fmix((h ^ s[3]) >>> 0);
+    const m = Math.floor(this.sched.now / 4000);
+    return (h + m) >>> 0;
+  }
+
+  addrText(a: Ipv4Addr): string {
+    return ipv4ToString(a);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Listen queues
+
+  /** @internal Room in the accept queue (Linux sk_acceptq_is_full: full when length > backlog). */
+  acceptQueueHasRoom(c: TcpConnection): boolean {
+    const l = c.listener;
+    if (!(l instanceof TcpListener)) return true;
+    return l.acceptQueue.length <= l.backlog;
+  }
+
+  /** @internal A passive connection completed its handshake: accept queue, then the app. */
+  passiveEstablished(c: TcpConnection): void {
+    const l = c.listener;
+    if (!(l instanceof TcpListener)) return;
+    l.synQueue--;
+    l.acceptQueue.push(c);
+    l.acceptPending();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Input
+
+  private onPacket(d: IpDelivery): void {
+    const r = parseTcp(d.payload, { pseudo: { src: d.src, dst: d.dst } });
+    if (!r.ok) {
+      this.stats.badSegments++;
+      return;
+    }
+    const t = r.value;
+    this.stats.segsIn++;
+    this.dispatch(t, d.src, d.dst);
+  }
+
+  private dispatch(t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
+    const c = this.lookup(dst, t.dstPort, src, t.srcPort);
+    if (c !== undefined) {
+      c.onSegment(t);
+      return;
+    }
+    const l = this.findListener(dst, t.dstPort);
+    if (l !== undefined) {
+      this.onListen(l, t, src, dst);
+      return;
+    }
+    this.replyClosed(t, src, dst);
+  }
+
+  /** @internal A SYN that reopened a TIME-WAIT 4-tuple goes to the listener. */
+  redispatch(t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
+    this.dispatch(t, src, dst);
+  }
+
+  /** LISTEN (RFC 9293 §3.10.7.2). */
+  private onListen(l: TcpListener, t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
+    const f = t.flags;
+    if (f & RST) return;
+    if (f & ACK) {
+      this.sendReset(dst, src, t.dstPort, t.srcPort, t.ack, 0, false);
+      return;
+    }
+    if (!(f & SYN)) return;
+    if (!this.host.isLocalAddress(dst)) return;
+    // Linux tcp_conn_request without SYN cookies: drop when the accept queue is full or the SYN
+    // queue has reached the backlog.
+    if (l.acceptQueue.length > l.backlog) {
+      this.stats.listenOverflows++;
+      this.stats.listenDrops++;
+      return;
+    }
+    if (l.synQueue >= Math.max(1, l.backlog)) {
+      this.stats.listenDrops++;
+      return;
+    }
+    const c = new TcpConnection(this, dst, t.dstPort, src, t.srcPort);
+    c.listener = l;
+    c.app = l.app;
+    l.synQueue++;
+    this.insert(c);
+    this.stats.passiveOpens++;
+    c.openPassive(t);
+  }
+
+  /** CLOSED (RFC 9293 §3.10.7.1): answer everything but a RST with a RST. */
+  private replyClosed(t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
+    const f = t.flags;
+    if (f & RST) return;
+    if (!this.host.isLocalAddress(dst)) return;
+    if (f & ACK) this.sendReset(dst, src, t.dstPort, t.srcPort, t.ack, 0, false);
+    else {
+      const len = t.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+      this.sendReset(dst, src, t.dstPort, t.srcPort, 0, seqAdd(t.seq, len), true);
+    }
+  }
+
+  private sendReset(laddr: Ipv4Addr, raddr: Ipv4Addr, lport: number, rport: number, seq: number, ack: number, withAck: boolean): void {
+    const r = new Tcp();
+    r.srcPort = lport;
+    r.dstPort = rport;
+    r.seq = seq;
+    r.ack = ack;
+    r.flags = withAck ? RST | ACK : RST;
+    this.stats.resetsSent++;
+    this.transmit(laddr, raddr, r, undefined);
+  }
+
+  /** ICMP errors quoting one of our segments (RFC 5927: match the 4-tuple and an in-flight sequence number). */
+  private onIcmpError(e: IcmpErrorDelivery): void {
+    if (e.quotedProtocol !== 6 || e.quotedPayload.length < 8) return;
+    const v = new TcpView(e.quotedPayload);
+    const c = this.lookup(e.quotedSrc, v.srcPort, e.quotedDst, v.dstPort);
+    if (c === undefined) return;
+    c.onIcmpError(e.type, e.code, e.mtu, v.seq);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Output
+
+  /** @internal Hands one segment to IP (DF set for PMTUD, RFC 1191). */
+  transmit(laddr: Ipv4Addr, raddr: Ipv4Addr, t: Tcp, payload: Uint8Array | undefined): void {
+    this.stats.segsOut++;
+    this.host.sendIp({ dst: raddr, src: laddr, protocol: 6, upper: [t], payload, df: true });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // ss
+
+  /** The socket table, listeners first, as `ss -tan` lists it. */
+  sockets(): TcpSocketInfo[] {
+    const out: TcpSocketInfo[] = [];
+    for (const ls of this.listeners.values()) {
+      for (const l of ls) {
+        out.push({
+          state: 'LISTEN',
+          rfcState: 'LISTEN',
+          localAddress: ipv4ToString(l.laddr),
+          localPort: l.lport,
+          remoteAddress: '0.0.0.0',
+          remotePort: 0,
+          recvQ: l.acceptQueue.length,
+          sendQ: l.backlog,
+          ...(l.app !== undefined ? { app: l.app } : {}),
+        });
+      }
+    }
+    for (const c of this.connections()) {
+      const timer = c.timerInfo();
+      const app = c.owner !== null || c.listener !== null ? c.app : undefined;
+      out.push({
+        state: LINUX_STATE_NAME[c.state],
+        rfcState: c.state,
+        localAddress: ipv4ToString(c.laddr),
+        localPort: c.lport,
+        remoteAddress: ipv4ToString(c.raddr),
+        remotePort: c.rport,
+        recvQ: c.recvQueued,
+        sendQ: c.sendQueued,
+        ...(app !== undefined ? { app } : {}),
+        ...(timer !== null ? { timer } : {}),
+        mss: c.mss,
+        cwnd: c.cwnd,
+        rto: c.rto,
+        srtt: c.srtt,
+        retransmits: c.retransmits,
+      });
+    }
+    return out;
+  }
+
+  /** Parses a dotted-quad host option (no name resolution in the stack). */
+  parseHost(host: string | undefined): Ipv4Addr | null {
+    if (host === undefined || host === 'localhost') return parseIpv4Addr('127.0.0.1');
+    return parseIpv4Addr(host);
+  }
+}
