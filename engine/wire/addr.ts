@@ -1,6 +1,6 @@
 /**
  * Address representations used by every codec value:
- * - IPv4 address: unsigned 32-bit integer (`Ipv4Addr`), e.g. 0x0d0d6419 for 13.246.100.25.
+ * - IPv4 address: unsigned 32-bit integer (`Ipv4Addr`), e.g. 0x0df66419 for 13.246.100.25.
  * - MAC address: 48-bit integer (`MacAddr`), exact in a JS number.
  * Numbers keep decoding allocation-free; `ipv4ToString` / `macToString` give the text form.
  */

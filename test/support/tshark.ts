@@ -86,6 +86,6 @@ export function framesToPcap(frames: readonly Uint8Array[], file: string): void 
     }
     text += '\n';
   }
-  const r = spawnSync('text2pcap', ['-q', '-', file], { input: text, encoding: 'utf8' });
+  const r = spawnSync('text2pcap', ['-q', '-F', 'pcap', '-', file], { input: text, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`text2pcap exited ${r.status}: ${r.stderr}`);
 }
