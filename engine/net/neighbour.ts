@@ -5,8 +5,9 @@
  * - Resolution: broadcast requests `retransTime` (1 s) apart, `mcastSolicit` (3) of them; no answer
  *   → FAILED, queued packets dropped and reported (ICMP host unreachable, as arp_error_report does).
  * - While resolving, at most `queueLen` packets wait per neighbour; when full the oldest is dropped
- *   (__neigh_event_send). 3 is the classic unres_qlen (Linux ≤ 3.2; newer kernels bound the queue by
- *   unres_qlen_bytes instead, which also amounts to a handful of full-size frames per neighbour).
+ *   (__neigh_event_send). 101 is unres_qlen's documented default (Documentation/networking/ip-sysctl:
+ *   "unres_qlen ... Default: 101"); current kernels bound it by unres_qlen_bytes (SK_WMEM_MAX), which
+ *   holds about as many small packets, so a burst to an unresolved neighbour is not cut short.
  * - REACHABLE lasts `reachableTime` (30 s, base_reachable_time; Linux randomises it to 15-45 s, fixed
  *   here so labs can state it) after the last confirmation (an ARP reply), then STALE. Sending to a
  *   STALE neighbour uses the cached MAC and enters DELAY; after `delayFirstProbe` (5 s) without
@@ -40,7 +41,7 @@ export const LINUX_ARP_DEFAULTS: ArpOptions = {
   mcastSolicit: 3,
   ucastSolicit: 3,
   delayFirstProbe: sec(5),
-  queueLen: 3,
+  queueLen: 101,
 };
 
 /** A packet waiting for resolution. */

@@ -76,19 +76,19 @@ describe('engine/net IP', () => {
       const log = icmpLog(h1);
       const reqTimes: number[] = [];
       net.trace.subscribe((e) => e.node === 'h1' && e.direction === 'out' && e.ifname === 'eth0' && reqTimes.push(e.time));
-      for (let i = 1; i <= 5; i++) echo(h1, '10.0.0.77', i);
+      for (let i = 1; i <= 103; i++) echo(h1, '10.0.0.77', i);
       net.runFor(sec(2));
       assert.equal(h1.neighbours()[0]!.state, 'INCOMPLETE');
-      assert.equal(h1.neighbours()[0]!.queued, 3, 'unres_qlen 3: oldest dropped');
+      assert.equal(h1.neighbours()[0]!.queued, 101, 'unres_qlen 101: the two oldest dropped');
       net.runFor(sec(2));
       assert.deepEqual(reqTimes, [0, 1e9, 2e9]);
       assert.equal(h1.neighbours()[0]!.state, 'FAILED');
       assert.deepEqual(h1.neighbours().map(String), ['10.0.0.77 dev eth0 FAILED']);
       // Linux: "From 10.0.0.1 icmp_seq=3 Destination Host Unreachable", one per queued packet.
       const unreach = log.filter((m) => m.type === ICMP_DEST_UNREACH && m.code === ICMP_UNREACH_HOST);
-      assert.equal(unreach.length, 3);
+      assert.equal(unreach.length, 101);
       assert.equal(ipv4ToString(unreach[0]!.src), '10.0.0.1');
-      assert.equal(h1.counters.drops.get('arp-failed'), 3);
+      assert.equal(h1.counters.drops.get('arp-failed'), 101);
       assert.equal(h1.counters.drops.get('arp-queue-full'), 2);
     });
 
