@@ -4,6 +4,7 @@
  * capture), 2 usage error.
  */
 import { pcapCommand } from './pcap.ts';
+import { validateCommand } from './validate.ts';
 
 export interface Command {
   summary: string;
@@ -23,6 +24,7 @@ export const processIo: CliIo = {
 
 export const COMMANDS: Record<string, Command> = {
   pcap: pcapCommand,
+  validate: validateCommand,
 };
 
 export function helpText(): string {
