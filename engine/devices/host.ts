@@ -13,6 +13,8 @@ import type { Network } from '../net/network.ts';
 import { sec, type Nanos } from '../sim/time.ts';
 import { Shell, type Execution, type ShellSink } from './shell.ts';
 import { registerHostCommands } from './host/index.ts';
+import { DnsResolver, parseHostsFile } from '../stack/apps/index.ts';
+import { parseIpv4Addr } from '../wire/addr.ts';
 
 /** Something `systemctl start|stop|status NAME` controls: an HTTP server, a DNS server... */
 export interface HostService {
@@ -57,6 +59,7 @@ export class Host extends Node {
   private readonly serviceMap = new Map<string, ServiceEntry>();
   private nextPid = 100;
   private readonly pids = new Map<string, number>();
+  private dns: DnsResolver | undefined;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     super(network, name, opts);
@@ -81,33 +84,38 @@ export class Host extends Node {
     this.files.set('/etc/resolv.conf', s);
   }
 
-  /** Nameservers from /etc/resolv.conf, as the resolver reads them. */
-  nameservers(): string[] {
-    const out: string[] = [];
+  /**
+   * The host's stub resolver (engine/stack/apps DnsResolver), configured from /etc/resolv.conf
+   * (nameserver, search/domain, options timeout: attempts: ndots: rotate) and /etc/hosts as they are now.
+   */
+  resolver(): DnsResolver {
+    const r = (this.dns ??= new DnsResolver(this.stack));
+    const ns: string[] = [];
+    let search: string[] = [];
+    r.timeoutMs = 5000;
+    r.attempts = 2;
+    r.ndots = 1;
+    r.rotate = false;
     for (const line of (this.files.get('/etc/resolv.conf') ?? '').split('\n')) {
-      const m = /^\s*nameserver\s+(\S+)/.exec(line);
-      if (m) out.push(m[1]!);
+      const [key, ...args] = line.replace(/[#;].*/, '').trim().split(/\s+/);
+      if (key === 'nameserver' && args[0] !== undefined && parseIpv4Addr(args[0]) !== null) ns.push(args[0]);
+      else if (key === 'search' || key === 'domain') search = args; // the last line wins, as glibc
+      else if (key === 'options') {
+        for (const o of args) {
+          const [k, v] = o.split(':');
+          const n = Number(v);
+          if (k === 'rotate') r.rotate = true;
+          else if (!Number.isInteger(n) || n < 0) continue;
+          else if (k === 'timeout') r.timeoutMs = Math.min(Math.max(n, 1), 30) * 1000;
+          else if (k === 'attempts') r.attempts = Math.min(Math.max(n, 1), 5);
+          else if (k === 'ndots') r.ndots = Math.min(n, 15);
+        }
+      }
     }
-    return out;
-  }
-
-  /** `search` domains from /etc/resolv.conf. */
-  searchDomains(): string[] {
-    const out: string[] = [];
-    for (const line of (this.files.get('/etc/resolv.conf') ?? '').split('\n')) {
-      const m = /^\s*(?:search|domain)\s+(.+)/.exec(line);
-      if (m) out.push(...m[1]!.trim().split(/\s+/));
-    }
-    return out;
-  }
-
-  /** /etc/hosts lookup (first match), or null. */
-  hostsLookup(name: string): string | null {
-    for (const line of (this.files.get('/etc/hosts') ?? '').split('\n')) {
-      const f = line.replace(/#.*/, '').trim().split(/\s+/);
-      if (f.length >= 2 && f.slice(1).some((n) => n.toLowerCase() === name.toLowerCase())) return f[0]!;
-    }
-    return null;
+    r.nameservers = ns.slice(0, 3);
+    r.search = search;
+    r.setHosts(parseHostsFile(this.files.get('/etc/hosts') ?? ''));
+    return r;
   }
 
   /** A stable pid per program name (ss -p, systemctl status). */

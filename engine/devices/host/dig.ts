@@ -1,15 +1,15 @@
 /**
- * dig (BIND 9.18, Debian 12: `DiG 9.18.28-1~deb12u2-Debian`) and nslookup, over UDP from the host's
- * stack with engine/wire/dns. Queries carry no EDNS option (as `dig +noedns`), so replies have no
- * OPT pseudosection. Server: `@server` or the first nameserver of /etc/resolv.conf.
+ * dig (BIND 9.18, Debian 12: `DiG 9.18.28-1~deb12u2-Debian`) and nslookup: the query goes through the
+ * host's resolver (engine/stack/apps DnsResolver.query); these commands print it. Queries carry no
+ * EDNS option (as `dig +noedns`), so replies have no OPT pseudosection. Server: `@server` (an address,
+ * or a name looked up by the resolver) or the first nameserver of /etc/resolv.conf.
  */
-import { ipv4ToString, parseIpv4Addr, type Ipv4Addr } from '../../wire/addr.ts';
+import { ipv4ToString, parseIpv4Addr } from '../../wire/addr.ts';
 import { DnsRcode, DnsType, dnsClassName, dnsOpcodeName, dnsRcodeName, dnsTypeName, type Dns, type DnsRecord } from '../../wire/dns.ts';
-import { sec, NS_PER_MS } from '../../sim/time.ts';
+import type { DnsQueryFailure, DnsQueryOptions, DnsQueryResult } from '../../stack/apps/index.ts';
 import type { CommandSpec } from '../shell.ts';
 import type { Host } from '../host.ts';
-import { dnsQuery } from './resolver.ts';
-import { dateText, type Ctx } from './util.ts';
+import { dateText, lookupHost, type Ctx } from './util.ts';
 
 const DIG_VERSION = '9.18.28-1~deb12u2-Debian';
 
@@ -71,13 +71,22 @@ function flagsText(m: Dns): string {
   return f.join(' ');
 }
 
-function pickServer(ctx: Ctx, explicit: string | undefined): Ipv4Addr | null | string {
-  if (explicit !== undefined) {
-    const a = parseIpv4Addr(explicit) ?? (ctx.device.hostsLookup(explicit) !== null ? parseIpv4Addr(ctx.device.hostsLookup(explicit)!) : null);
-    return a ?? explicit;
-  }
-  const ns = ctx.device.nameservers().map(parseIpv4Addr).find((a) => a !== null);
-  return ns ?? null;
+/** The server to ask: `explicit` (an address or a name to look up), else the first nameserver; null when none. */
+function withServer(ctx: Ctx, explicit: string | undefined, cb: (server: string | null) => void): void {
+  if (explicit === undefined || parseIpv4Addr(explicit) !== null) return cb(explicit ?? ctx.device.resolver().nameservers[0] ?? null);
+  lookupHost(ctx, explicit, ctx.name, (err, addr) => cb(err === null ? ipv4ToString(addr) : null));
+}
+
+/** One query through the host's resolver, cancelled if the command ends first. */
+function query(ctx: Ctx, name: string, o: DnsQueryOptions, cb: (err: DnsQueryFailure | null, r: DnsQueryResult | null) => void): void {
+  const h = ctx.device.resolver().query(
+    name,
+    (err, r) => {
+      if (!ctx.finished) cb(err, r);
+    },
+    o,
+  );
+  ctx.onExit(() => h.cancel());
 }
 
 function dig(ctx: Ctx): void {
@@ -87,7 +96,7 @@ function dig(ctx: Ctx): void {
   let short = false;
   let recurse = true;
   let tries = 3;
-  let timeout = sec(5);
+  let timeoutMs = 5000;
   let typeSet = false;
   for (const a of ctx.args) {
     if (a.startsWith('@')) server = a.slice(1);
@@ -98,7 +107,7 @@ function dig(ctx: Ctx): void {
       else if (k === 'norecurse' || k === 'norec') recurse = false;
       else if (k === 'recurse' || k === 'rec') recurse = true;
       else if (k === 'tries' || k === 'retry') tries = Math.max(1, Number(v) + (k === 'retry' ? 1 : 0)) || 1;
-      else if (k === 'time' || k === 'timeout') timeout = sec(Math.max(1, Number(v) || 1));
+      else if (k === 'time' || k === 'timeout') timeoutMs = Math.max(1, Number(v) || 1) * 1000;
       else if (['noedns', 'edns', 'cmd', 'nocmd', 'stats', 'nostats', 'noall', 'answer', 'nocookie'].includes(k!)) continue;
       else {
         ctx.err(`Invalid option: ${a}\nUsage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}\n            {global-d-opt} host [@local-server] {local-d-opt}\n            [ host [@local-server] {local-d-opt} [...]]\n\nUse "dig -h" (or "dig -h | more") for complete list of options\n`);
@@ -118,31 +127,27 @@ function dig(ctx: Ctx): void {
     name = '.';
     type = DnsType.NS;
   }
+  const qname = name;
   const cmdline = ctx.args.join(' ');
-  const s = pickServer(ctx, server);
-  if (typeof s === 'string') {
-    ctx.err(`dig: couldn't get address for '${s}': not found\n`);
-    return ctx.exit(10);
-  }
-  if (s === null) {
-    ctx.err('dig: no nameservers configured\n');
-    return ctx.exit(10);
-  }
-  const sText = ipv4ToString(s);
   const header = `\n; <<>> DiG ${DIG_VERSION} <<>> ${cmdline}\n${server !== undefined ? '; (1 server found)\n' : ''};; global options: +cmd\n`;
-  let attempt = 0;
-  const tryOnce = (): void => {
-    attempt++;
-    dnsQuery(ctx, { server: s, name, type, rd: recurse, timeout, app: 'dig' }, (r) => {
-      if (r.kind === 'timeout' || r.kind === 'refused' || r.kind === 'unreachable') {
-        ctx.out(`;; communications error to ${sText}#53: ${r.kind === 'timeout' ? 'timed out' : r.kind === 'refused' ? 'connection refused' : 'host unreachable'}\n`);
-        if (attempt < tries) return tryOnce();
+  withServer(ctx, server, (s) => {
+    if (s === null) {
+      ctx.err(server !== undefined ? `dig: couldn't get address for '${server}': not found\n` : 'dig: no nameservers configured\n');
+      return ctx.exit(10);
+    }
+    const onSendFailed: DnsQueryOptions['onSendFailed'] = (f) => ctx.out(`;; communications error to ${f.server}#${f.port}: ${f.reason}\n`);
+    query(ctx, qname, { server: s, type, rd: recurse, tries, timeoutMs, app: 'dig', onSendFailed }, (err, r) => {
+      if (err !== null && err.code === 'EBADNAME') {
+        ctx.err(`dig: '${qname}' is not a legal name (${err.message})\n`);
+        return ctx.exit(10);
+      }
+      if (err !== null || r === null) {
         if (!short) ctx.out(header);
         ctx.out(';; no servers could be reached\n');
         if (!short) ctx.out('\n');
         return ctx.exit(9);
       }
-      const m = r.msg;
+      const m = r.message;
       if (short) {
         for (const a of m.answers) ctx.out(`${rdataText(a)}\n`);
         return ctx.exit(0);
@@ -161,15 +166,15 @@ function dig(ctx: Ctx): void {
       section('ANSWER', m.answers);
       section('AUTHORITY', m.authorities);
       section('ADDITIONAL', m.additionals);
-      out += `\n;; Query time: ${Math.floor(r.rtt / NS_PER_MS)} msec\n`;
-      out += `;; SERVER: ${sText}#53(${sText}) (UDP)\n`;
+      out += `\n;; Query time: ${r.queryTimeMs} msec\n`;
+      // dig shows the server as given on the command line in parentheses.
+      out += `;; SERVER: ${r.server}#${r.port}(${server ?? r.server}) (UDP)\n`;
       out += `;; WHEN: ${dateText(ctx.sched.now)}\n`;
-      out += `;; MSG SIZE  rcvd: ${r.bytes}\n\n`;
+      out += `;; MSG SIZE  rcvd: ${r.size}\n\n`;
       ctx.out(out);
       ctx.exit(0);
     });
-  };
-  tryOnce();
+  });
 }
 
 function nslookup(ctx: Ctx): void {
@@ -179,23 +184,16 @@ function nslookup(ctx: Ctx): void {
     ctx.err('nslookup: interactive mode is not supported in this console; use nslookup NAME [SERVER]\n');
     return ctx.exit(1);
   }
-  const s = pickServer(ctx, args[1]);
-  if (s === null || typeof s === 'string') {
+  const noServers = (): void => {
     ctx.out(`;; connection timed out; no servers could be reached\n\n`);
-    return ctx.exit(1);
-  }
-  const sText = ipv4ToString(s);
-  let attempt = 0;
-  const tryOnce = (): void => {
-    attempt++;
-    dnsQuery(ctx, { server: s, name, type: DnsType.A, app: 'nslookup' }, (r) => {
-      if (r.kind !== 'answer') {
-        if (attempt < 2) return tryOnce();
-        ctx.out(`;; connection timed out; no servers could be reached\n\n`);
-        return ctx.exit(1);
-      }
-      const m = r.msg;
-      let out = `Server:\t\t${sText}\nAddress:\t${sText}#53\n\n`;
+    ctx.exit(1);
+  };
+  withServer(ctx, args[1], (s) => {
+    if (s === null) return noServers();
+    query(ctx, name, { server: s, type: DnsType.A, tries: 2, app: 'nslookup' }, (err, r) => {
+      if (err !== null || r === null) return noServers();
+      const m = r.message;
+      let out = `Server:\t\t${s}\nAddress:\t${s}#${r.port}\n\n`;
       if (m.rcode !== DnsRcode.NOERROR) {
         out += `** server can't find ${fqdn(name).replace(/\.$/, '')}: ${dnsRcodeName(m.rcode)}\n\n`;
         ctx.out(out);
@@ -210,8 +208,7 @@ function nslookup(ctx: Ctx): void {
       ctx.out(`${out}\n`);
       ctx.exit(0);
     });
-  };
-  tryOnce();
+  });
 }
 
 export const digCommand: CommandSpec<Host> = { name: 'dig', summary: 'DNS lookup utility (BIND 9.18)', run: dig };

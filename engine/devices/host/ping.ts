@@ -12,14 +12,13 @@
  * Echo requests go out through the node's IP layer; replies and errors come from its raw ICMP
  * listener (onIcmp), as a raw socket sees them.
  */
-import { ipv4ToString, parseIpv4Addr, type Ipv4Addr } from '../../wire/addr.ts';
+import { ipv4ToString, type Ipv4Addr } from '../../wire/addr.ts';
 import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, Icmp, parseIcmp } from '../../wire/icmp.ts';
 import { IPPROTO_ICMP } from '../../wire/ipv4.ts';
 import { sec, NS_PER_MS } from '../../sim/time.ts';
 import { getopt, glibcGetoptMessage, type CommandSpec } from '../shell.ts';
 import type { Host } from '../host.ts';
-import { resolveName } from './resolver.ts';
-import { parseSeconds, parseUint, type Ctx } from './util.ts';
+import { lookupHost, parseSeconds, parseUint, type Ctx } from './util.ts';
 
 const USAGE = `
 Usage
@@ -170,12 +169,13 @@ function run(ctx: Ctx): void {
     ctx.err('ping: usage error: Destination address required\n');
     return ctx.exit(1);
   }
-  resolveName(ctx, target, 'ping', (r) => {
-    if (!r.ok) {
-      ctx.err(r.error === 'notfound' ? `ping: ${target}: Name or service not known\n` : `ping: ${target}: Temporary failure in name resolution\n`);
+  lookupHost(ctx, target, 'ping', (err, addr, canonical) => {
+    if (err !== null) {
+      ctx.err(`ping: ${target}: ${err.message}\n`);
       return ctx.exit(2);
     }
-    pingLoop(ctx, r.addr, r.name ?? (parseIpv4Addr(target) === null ? target : ipv4ToString(r.addr)), { count, interval, linger, deadline, size, ttl, quiet });
+    // iputils shows the canonical name (the A record's owner after CNAMEs), or the address.
+    pingLoop(ctx, addr, canonical ?? ipv4ToString(addr), { count, interval, linger, deadline, size, ttl, quiet });
   });
 }
 

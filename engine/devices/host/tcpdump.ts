@@ -111,8 +111,8 @@ function run(ctx: Ctx): void {
   const filterText = o.operands.join(' ');
   const f = compileFilter(filterText, {
     resolveHost: (n) => {
-      const a = host.hostsLookup(n);
-      return a === null ? null : parseIpv4Addr(a);
+      const a = host.resolver().hostsEntry(n)?.[0];
+      return a === undefined ? null : parseIpv4Addr(a);
     },
   });
   if (!f.ok) {

@@ -16,8 +16,7 @@ import { IPPROTO_UDP } from '../../wire/ipv4.ts';
 import { UdpView } from '../../wire/udp.ts';
 import { getopt, type CommandSpec } from '../shell.ts';
 import type { Host } from '../host.ts';
-import { resolveName } from './resolver.ts';
-import { ms3, parseSeconds, parseUint, type Ctx } from './util.ts';
+import { lookupHost, ms3, parseSeconds, parseUint, type Ctx } from './util.ts';
 
 const OPTS = [
   { name: 'numeric', short: 'n' },
@@ -75,12 +74,12 @@ function run(ctx: Ctx): void {
     ctx.err(USAGE);
     return ctx.exit(2);
   }
-  resolveName(ctx, target, 'traceroute', (r) => {
-    if (!r.ok) {
-      ctx.err(`${target}: ${r.error === 'notfound' ? 'Name or service not known' : 'Temporary failure in name resolution'}\nCannot handle "host" cmdline arg \`${target}' on position 1 (argc ${ctx.args.length})\n`);
+  lookupHost(ctx, target, 'traceroute', (err, addr) => {
+    if (err !== null) {
+      ctx.err(`${target}: ${err.message}\nCannot handle "host" cmdline arg \`${target}' on position 1 (argc ${ctx.args.length})\n`);
       return ctx.exit(2);
     }
-    trace(ctx, r.addr, { maxTtl, queries, first, wait: Math.round(wait * 1e9), port, numeric: o.has('numeric') });
+    trace(ctx, target, addr, { maxTtl, queries, first, wait: Math.round(wait * 1e9), port, numeric: o.has('numeric') });
   });
 }
 
@@ -93,10 +92,11 @@ interface Probe {
   final?: boolean;
 }
 
-function trace(ctx: Ctx, dst: Ipv4Addr, p: { maxTtl: number; queries: number; first: number; wait: number; port: number; numeric: boolean }): void {
+function trace(ctx: Ctx, name: string, dst: Ipv4Addr, p: { maxTtl: number; queries: number; first: number; wait: number; port: number; numeric: boolean }): void {
   const host: Host = ctx.device;
   const d = ipv4ToString(dst);
-  ctx.out(`traceroute to ${d} (${d}), ${p.maxTtl} hops max, ${DATA_LEN + 28} byte packets\n`);
+  // traceroute names the destination as given on the command line.
+  ctx.out(`traceroute to ${name} (${d}), ${p.maxTtl} hops max, ${DATA_LEN + 28} byte packets\n`);
   const sock = host.stack.udp.createSocket({ app: 'traceroute' });
   sock.on('error', () => undefined);
   sock.bind();

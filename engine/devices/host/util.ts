@@ -1,6 +1,8 @@
 /** Small helpers shared by the host commands. */
 import { NS_PER_SEC } from '../../sim/time.ts';
 import type { Nanos } from '../../sim/time.ts';
+import { parseIpv4Addr, type Ipv4Addr } from '../../wire/addr.ts';
+import type { LookupError } from '../../stack/apps/index.ts';
 import type { CommandContext } from '../shell.ts';
 import type { Host } from '../host.ts';
 
@@ -88,4 +90,23 @@ export function parseUint(s: string | undefined): number | null {
 export function parseSeconds(s: string | undefined): number | null {
   if (s === undefined || !/^(\d+(\.\d*)?|\.\d+)$/.test(s)) return null;
   return Number(s);
+}
+
+/**
+ * getaddrinfo for a command through the host's resolver: the first address and the canonical name,
+ * or the resolver's error (its message is glibc's gai_strerror text). Nothing is delivered after the
+ * command ends, and its queries stop then.
+ */
+export function lookupHost(ctx: Ctx, name: string, app: string, cb: (err: LookupError | null, addr: Ipv4Addr, canonical: string | undefined) => void): void {
+  const h = ctx.device.resolver().lookup(
+    name,
+    (err, addrs, canonical) => {
+      if (ctx.finished) return;
+      const a = err === null ? parseIpv4Addr(addrs[0] ?? '') : null;
+      if (a === null) cb(err ?? { code: 'ENOTFOUND', message: 'Name or service not known' }, 0, undefined);
+      else cb(null, a, canonical);
+    },
+    { app },
+  );
+  ctx.onExit(() => h.cancel());
 }

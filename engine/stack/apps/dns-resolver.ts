@@ -17,13 +17,14 @@
  *   server answered, ESERVFAIL/EREFUSED when the servers refused.
  *
  * `query` is dig's path: one message to the chosen (or first) server, dig's defaults (timeout 5 s,
- * 3 tries, RD set), returning the whole response, the server used, the query time in virtual ms and
- * the message size.
+ * 3 tries, RD set), returning the whole response, the server used, the query time in virtual ms
+ * (truncated, as dig prints it) and the message size; each failed send is reported as dig's
+ * "communications error" reason.
  */
 import type { Timer } from '../../sim/scheduler.ts';
 import type { RandomStream } from '../../sim/random.ts';
 import { ipv4ToString, parseIpv4Addr } from '../../wire/addr.ts';
-import { Dns, DnsRcode, DnsType, dnsQuestion, parseDns } from '../../wire/dns.ts';
+import { Dns, DnsRcode, DnsType, dnsNameLabels, dnsQuestion, parseDns } from '../../wire/dns.ts';
 import type { Stack } from '../index.ts';
 import type { UdpSocket } from '../udp.ts';
 import type { HostResolver, ResolveFailure } from './http-client.ts';
@@ -47,7 +48,18 @@ export interface DnsResolverOptions {
   readonly hosts?: Readonly<Record<string, string | readonly string[]>>;
   /** Server port (default 53). */
   readonly port?: number;
+  /** Program owning the query sockets (`ss -p`); default 'resolver'. */
+  readonly app?: string;
 }
+
+/** Per-call options of `lookup`. */
+export interface LookupOptions {
+  /** Program owning the query sockets (`ss -p`), e.g. 'ping'. */
+  readonly app?: string;
+}
+
+/** `lookup`'s callback: addresses, and the canonical name (the A records' owner after CNAMEs). */
+export type LookupCallback = (err: LookupError | null, addresses: readonly string[], canonicalName?: string) => void;
 
 export interface LookupError extends ResolveFailure {
   readonly code: 'ENOTFOUND' | 'ETIMEOUT' | 'ESERVFAIL' | 'EREFUSED' | 'EBADNAME';
@@ -64,7 +76,14 @@ export interface DnsQueryOptions {
   /** dig +[no]recurse (default true). */
   readonly rd?: boolean;
   readonly type?: number;
+  /** Program owning the query socket (`ss -p`). */
+  readonly app?: string;
+  /** Each send that got no answer: dig's `;; communications error to SERVER#PORT: REASON`. */
+  readonly onSendFailed?: (f: { readonly server: string; readonly port: number; readonly reason: SendFailure }) => void;
 }
+
+/** dig's texts for a send without an answer. */
+export type SendFailure = 'timed out' | 'connection refused' | 'host unreachable' | 'network unreachable';
 
 export interface DnsQueryResult {
   readonly message: Dns;
@@ -83,7 +102,8 @@ export interface DnsQueryResult {
 
 export interface DnsQueryFailure {
   /** 'ETIMEOUT' when no reply came (dig: "connection timed out; no servers could be reached"). */
-  readonly code: 'ETIMEOUT' | 'ECONNREFUSED' | 'ENETUNREACH' | 'EBADNAME';
+  readonly code: 'ETIMEOUT' | 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EBADNAME';
+  /** For EBADNAME on the query name, BIND's reason ('empty label', 'label too long', 'ran out of space'). */
   readonly message: string;
   readonly sends: number;
 }
@@ -111,6 +131,19 @@ export function parseHostsFile(text: string): Record<string, string[]> {
   return out;
 }
 
+/** BIND's reason when `name` is no DNS name, else null. */
+export function dnsNameProblem(name: string): string | null {
+  try {
+    dnsNameLabels(name);
+    return null;
+  } catch (e) {
+    const m = e instanceof Error ? e.message : '';
+    return /empty label/.test(m) ? 'empty label' : /label over/.test(m) ? 'label too long' : /on the wire/.test(m) ? 'ran out of space' : 'bad escape';
+  }
+}
+
+const SEND_FAILURE: Record<string, SendFailure> = { ECONNREFUSED: 'connection refused', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable' };
+
 /** One outstanding query to one server. */
 interface Exchange {
   sock: UdpSocket;
@@ -131,6 +164,7 @@ export class DnsResolver implements HostResolver {
   search: string[];
   ndots: number;
   readonly port: number;
+  readonly app: string;
   private hosts = new Map<string, string[]>();
   private readonly rng: RandomStream;
   private rotateNext = 0;
@@ -146,6 +180,7 @@ export class DnsResolver implements HostResolver {
     this.search = [...(o.search ?? [])];
     this.ndots = o.ndots ?? 1;
     this.port = o.port ?? 53;
+    this.app = o.app ?? 'resolver';
     this.setHosts(o.hosts ?? {});
     this.rng = stack.udp.host.random('resolver');
   }
@@ -159,14 +194,19 @@ export class DnsResolver implements HostResolver {
     for (const [k, v] of Object.entries(table)) this.hosts.set(k.toLowerCase().replace(/\.$/, ''), typeof v === 'string' ? [v] : [...v]);
   }
 
+  /** The /etc/hosts addresses of `name`, if it has an entry (no DNS). */
+  hostsEntry(name: string): readonly string[] | undefined {
+    return this.hosts.get(name.toLowerCase().replace(/\.$/, ''));
+  }
+
   /** getaddrinfo-like: IPv4 addresses of `name`. */
-  lookup(name: string, cb: (err: LookupError | null, addresses: readonly string[]) => void): QueryHandle {
+  lookup(name: string, cb: LookupCallback, opts: LookupOptions = {}): QueryHandle {
     this.stats.lookups++;
     const sched = this.sched;
     let cancelled = false;
     let inner: QueryHandle | null = null;
-    const done = (err: LookupError | null, a: readonly string[]): void => {
-      if (!cancelled) cb(err, a);
+    const done = (err: LookupError | null, a: readonly string[], canonical?: string): void => {
+      if (!cancelled) cb(err, a, canonical);
     };
     const handle: QueryHandle = {
       cancel: () => {
@@ -182,10 +222,10 @@ export class DnsResolver implements HostResolver {
     const h = this.hosts.get(key);
     if (h !== undefined) {
       this.stats.hostsHits++;
-      sched.after(0, () => done(null, h), 'resolver');
+      sched.after(0, () => done(null, h, name), 'resolver');
       return handle;
     }
-    if (key === '' || key.length > 253) {
+    if (key === '' || key.length > 253 || dnsNameProblem(key) !== null) {
       sched.after(0, () => done({ code: 'EBADNAME', message: 'Name or service not known' }, []), 'resolver');
       return handle;
     }
@@ -197,8 +237,9 @@ export class DnsResolver implements HostResolver {
         done(worst ?? { code: 'ENOTFOUND', message: 'Name or service not known' }, []);
         return;
       }
-      inner = this.resolveOne(cands[i]!, (err, addrs) => {
-        if (err === null && addrs.length > 0) return done(null, addrs);
+      if (dnsNameProblem(cands[i]!) !== null) return tryNext(i + 1);
+      inner = this.resolveOne(cands[i]!, opts.app ?? this.app, (err, addrs, canonical) => {
+        if (err === null && addrs.length > 0) return done(null, addrs, canonical);
         // res_search: a timeout or server failure is remembered over "not found" (glibc got_servfail).
         if (err !== null && (worst === null || err.code !== 'ENOTFOUND')) worst = err;
         else if (worst === null) worst = { code: 'ENOTFOUND', message: 'Name or service not known' };
@@ -218,7 +259,7 @@ export class DnsResolver implements HostResolver {
   }
 
   /** res_send for one name: A records, glibc's server order and timeouts. */
-  private resolveOne(name: string, cb: (err: LookupError | null, addrs: string[]) => void): QueryHandle {
+  private resolveOne(name: string, app: string, cb: (err: LookupError | null, addrs: string[], canonical?: string) => void): QueryHandle {
     const servers = this.nameservers;
     const n = servers.length;
     let cancelled = false;
@@ -255,7 +296,7 @@ export class DnsResolver implements HostResolver {
       let wait = this.timeoutMs * 2 ** ns;
       if (ns > 0) wait = Math.floor(wait / n / 1000) * 1000;
       wait = Math.max(wait, 1000);
-      current = this.exchange(server, this.port, name, DnsType.A, true, wait, (r) => {
+      current = this.exchange(server, this.port, name, DnsType.A, true, wait, app, (r) => {
         current = null;
         if (cancelled) return;
         if (r.kind === 'timeout') {
@@ -270,9 +311,14 @@ export class DnsResolver implements HostResolver {
         }
         if (m.rcode === DnsRcode.NXDOMAIN) return cb({ code: 'ENOTFOUND', message: 'Name or service not known' }, []);
         const addrs: string[] = [];
-        for (const rr of m.answers) if (rr.data.kind === 'A') addrs.push(ipv4ToString(rr.data.address));
+        let canonical: string | undefined;
+        for (const rr of m.answers) {
+          if (rr.data.kind !== 'A') continue;
+          addrs.push(ipv4ToString(rr.data.address));
+          canonical ??= rr.name.replace(/\.$/, '');
+        }
         if (addrs.length === 0) return cb({ code: 'ENOTFOUND', message: 'Name or service not known' }, []);
-        cb(null, addrs);
+        cb(null, addrs, canonical);
       });
     };
     step();
@@ -301,6 +347,11 @@ export class DnsResolver implements HostResolver {
       this.sched.after(0, () => !cancelled && cb({ code: 'EBADNAME', message: `couldn't get address for '${server ?? ''}': not found`, sends: 0 }, null), 'resolver');
       return handle;
     }
+    const bad = dnsNameProblem(name);
+    if (bad !== null) {
+      this.sched.after(0, () => !cancelled && cb({ code: 'EBADNAME', message: bad, sends: 0 }, null), 'resolver');
+      return handle;
+    }
     const attempt = (): void => {
       if (cancelled) return;
       if (sends >= tries) {
@@ -309,19 +360,24 @@ export class DnsResolver implements HostResolver {
       }
       sends++;
       const sentAt = this.sched.now;
-      current = this.exchange(server, port, name, o.type ?? DnsType.A, o.rd ?? true, wait, (r) => {
+      current = this.exchange(server, port, name, o.type ?? DnsType.A, o.rd ?? true, wait, o.app ?? this.app, (r) => {
         current = null;
         if (cancelled) return;
         if (r.kind === 'timeout') {
           this.stats.timeouts++;
+          o.onSendFailed?.({ server, port, reason: 'timed out' });
           return attempt();
         }
         if (r.kind === 'error') {
           // dig reports "communications error to SERVER#53: connection refused" and tries again.
-          if (sends >= tries) return cb({ code: r.code === 'ENETUNREACH' ? 'ENETUNREACH' : 'ECONNREFUSED', message: `communications error to ${server}#${port}: ${r.code === 'ENETUNREACH' ? 'network unreachable' : 'connection refused'}`, sends }, null);
+          const reason = SEND_FAILURE[r.code] ?? 'connection refused';
+          o.onSendFailed?.({ server, port, reason });
+          const code = r.code === 'ENETUNREACH' || r.code === 'EHOSTUNREACH' ? r.code : 'ECONNREFUSED';
+          if (sends >= tries) return cb({ code, message: `communications error to ${server}#${port}: ${reason}`, sends }, null);
           return attempt();
         }
-        cb(null, { message: r.message, server, port, queryTimeMs: Math.round((this.sched.now - sentAt) / MS), size: r.bytes.length, bytes: r.bytes, sends });
+        // dig: microseconds / 1000, truncated.
+        cb(null, { message: r.message, server, port, queryTimeMs: Math.floor((this.sched.now - sentAt) / MS), size: r.bytes.length, bytes: r.bytes, sends });
       });
     };
     attempt();
@@ -336,12 +392,13 @@ export class DnsResolver implements HostResolver {
     type: number,
     rd: boolean,
     waitMs: number,
+    app: string,
     cb: (r: { kind: 'answer'; message: Dns; bytes: Uint8Array } | { kind: 'timeout' } | { kind: 'error'; code: string }) => void,
   ): Exchange {
     const sched = this.sched;
     const id = this.rng.int(0, 0xffff);
     const q = new Dns({ id, rd, questions: [dnsQuestion(name, type)] });
-    const sock = this.stack.udp.createSocket({ type: 'udp4', app: 'resolver' });
+    const sock = this.stack.udp.createSocket({ type: 'udp4', app });
     const ex: Exchange = { sock, timer: null, done: false };
     const finish = (r: Parameters<typeof cb>[0]): void => {
       if (ex.done) return;
@@ -359,7 +416,7 @@ export class DnsResolver implements HostResolver {
         !p.ok ||
         !p.value.qr ||
         p.value.id !== id ||
-        (qq !== undefined && (qq.name.toLowerCase() !== name.toLowerCase() || qq.type !== type))
+        (qq !== undefined && (qq.name.toLowerCase().replace(/\.$/, '') !== name.toLowerCase().replace(/\.$/, '') || qq.type !== type))
       ) {
         this.stats.ignored++;
         return;

@@ -303,6 +303,19 @@ describe('host console', function () {
       assert.equal(dead.exitCode, 9);
       assert.match(dead.output, /^;; communications error to 10\.0\.0\.77#53: host unreachable\n\n; <<>> DiG [^\n]+ <<>> @10\.0\.0\.77 \+tries=1 x\n; \(1 server found\)\n;; global options: \+cmd\n;; no servers could be reached\n/);
       assert.match(client.run('ping -c 1 web').output, /^PING web\.lab\.example \(10\.0\.2\.2\) 56\(84\) bytes of data\./);
+      // iputils prints the canonical name (after the CNAME); traceroute the name as given.
+      assert.match(client.run('ping -c 1 www').output, /^PING web\.lab\.example \(10\.0\.2\.2\) /);
+      assert.match(client.run('traceroute -n -m 1 www').output, /^traceroute to www \(10\.0\.2\.2\), 1 hops max/);
+      const named = client.run('dig @ns1.lab.example +short web.lab.example');
+      assert.equal(named.output, '10.0.2.2\n');
+      assert.equal(client.run('dig a..b').stderr, "dig: 'a..b' is not a legal name (empty label)\n");
+    });
+
+    it('curl -w is written after failures too, with http_code 000', function () {
+      const { client } = routedLab();
+      const ex = client.run('curl -s -w "%{http_code} %{exitcode}\\n" http://10.0.0.9/');
+      assert.equal(ex.exitCode, 7);
+      assert.equal(ex.output, '000 7\n');
     });
 
     it('systemctl, hostname, cat and the resolver files', function () {

@@ -4,7 +4,7 @@
  * HEAD, error statuses, stop/start, and curl's exit codes.
  */
 import assert from 'node:assert/strict';
-import { HttpAgent, HttpClient, curlVerbose, loadGenerator, staticResolver, type HttpResult, type LoadReport } from '../../../../engine/stack/apps/http-client.ts';
+import { HttpAgent, HttpClient, curlVerbose, curlWriteOut, loadGenerator, staticResolver, type HttpResult, type LoadReport } from '../../../../engine/stack/apps/http-client.ts';
 import { HttpServer, parseServerPage } from '../../../../engine/stack/apps/http-server.ts';
 import { HttpParser, type HttpResponse } from '../../../../engine/wire/http.ts';
 import { appNet, MS, SEC, type AppNet } from './fixture.ts';
@@ -72,15 +72,15 @@ describe('engine/stack/apps http', () => {
     assert.match(res.bodyText(), /<h1>real1<\/h1>\n<p>served by 10\.0\.0\.2:30080<\/p>/);
     // curl -v transcript
     const v = curlVerbose(r);
-    assert.deepEqual(v.slice(0, 8), [
-      '* Resolving www.example.com...',
+    // curl 7.88.1 prints no line while resolving; the blank line ending the head keeps its '> ' prefix.
+    assert.deepEqual(v.slice(0, 7), [
       '*   Trying 10.0.0.2:30080...',
       '* Connected to www.example.com (10.0.0.2) port 30080 (#0)',
       '> GET / HTTP/1.1',
       '> Host: www.example.com:30080',
       '> User-Agent: curl/7.88.1',
       '> Accept: */*',
-      '>',
+      '> ',
     ]);
     assert.ok(v.includes('< HTTP/1.1 200 OK'));
     assert.equal(v[v.length - 1], '* Connection #0 to host www.example.com left intact');
@@ -331,6 +331,20 @@ describe('engine/stack/apps http', () => {
     assert.equal(r.exitCode, 0, r.error);
     assert.equal(parseServerPage(r.response!.bodyText())!.host, 'pinned.test');
     assert.ok(curlVerbose(r)[0]!.startsWith('* Added pinned.test:80:10.0.0.2 to DNS cache'));
+  });
+
+  it('orders the request head as curl, fails on HTTP errors with -f (22), and expands -w', () => {
+    const t = setup(13, { strict: true });
+    const r = fetch(t, { url: 'http://10.0.0.2/', headers: [['X-Foo', 'bar'], ['User-Agent', 'me'], ['Accept', ''], ['Host', 'shop']], body: 'a=1', method: 'PUT' });
+    assert.deepEqual(r.phases.find((p) => p.kind === 'request-sent')!.lines, ['> PUT / HTTP/1.1', '> Host: shop', '> X-Foo: bar', '> User-Agent: me', '> Content-Length: 3', '> Content-Type: application/x-www-form-urlencoded', '> ']);
+    const f = fetch(t, { url: 'http://10.0.0.2/nope', failOnError: true });
+    assert.equal(f.exitCode, 22);
+    assert.equal(f.error, 'curl: (22) The requested URL returned error: 404');
+    assert.deepEqual(curlVerbose(f).slice(-3), ['* The requested URL returned error: 404', '* Closing connection 0', f.error]);
+    const w = curlWriteOut('%{http_code} %{exitcode} %{url_effective} %{num_connects} %header{content-type} %{nope}\\n', f);
+    assert.deepEqual(w, { text: '404 22 http://10.0.0.2/nope 1 text/html \n', warnings: ["curl: unknown --write-out variable: 'nope'"] });
+    const refused = fetch(t, { url: 'http://10.0.0.2:9/' });
+    assert.equal(curlWriteOut('%{http_code} %{num_connects}', refused).text, '000 0');
   });
 
   it('is deterministic: the same seed gives the same results, log and timings', () => {
