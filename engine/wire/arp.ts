@@ -41,6 +41,9 @@ export const ARP_LEN = 28;
 
 const F = { htype: 0, ptype: 2, hlen: 4, plen: 5, op: 6, sha: 8, spa: 14, tha: 18, tpa: 24 } as const;
 
+/** Field offsets within an ARP packet (for dissectors and byte-range display). */
+export const ARP_OFFSETS = F;
+
 /** 'Request', 'Reply', ... (tcpdump's words); `op-N` for others. */
 export function arpOpName(op: number): string {
   switch (op) {

@@ -56,6 +56,9 @@ const F = {
   arcount: 10,
 } as const;
 
+/** Field offsets within a DNS header. */
+export const DNS_OFFSETS = F;
+
 const FLAG = {
   qr: 0x8000,
   opcodeShift: 11,
@@ -873,3 +876,16 @@ export function parseDns(bytes: Uint8Array, _opts?: ParseOptions): Result<Dns> {
   m.payload = bytes.subarray(pos);
   return ok(m);
 }
+
+/**
+ * Reads the possibly compressed name at `at` of a whole message (for dissectors that need each name's
+ * place): the text and the offset just after it where it was found, or a typed error. Never throws.
+ */
+export function dnsReadName(msg: Uint8Array, at: number): { readonly name: string; readonly end: number } | DecodeError {
+  return readName(msg, at, msg.length, 'truncated');
+}
+
+/** Offsets after a question's name (RFC 1035 §4.1.2). */
+export const DNS_QUESTION_OFFSETS = { type: 0, class: 2, end: 4 } as const;
+/** Offsets after a resource record's name (RFC 1035 §4.1.3). */
+export const DNS_RR_OFFSETS = { type: 0, class: 2, ttl: 4, rdlength: 8, rdata: 10 } as const;

@@ -45,6 +45,9 @@ export const VLAN_TAG_LEN = 4;
 
 const F = { dst: 0, src: 6, etherType: 12, tagTci: 2 } as const;
 
+/** Field offsets within an Ethernet header (`tagTci` is relative to a tag's TPID). */
+export const ETHERNET_OFFSETS = F;
+
 const ETHERTYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [ETHERTYPE_IPV4, 'IPv4'],
   [ETHERTYPE_ARP, 'ARP'],

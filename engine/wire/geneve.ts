@@ -56,7 +56,13 @@ const F = {
   options: 8,
 } as const;
 
+/** Field offsets within a GENEVE header. */
+export const GENEVE_OFFSETS = F;
+
 const OPT = { cls: 0, type: 2, flagsLen: 3, data: 4 } as const;
+
+/** Field offsets within a GENEVE option TLV. */
+export const GENEVE_OPTION_OFFSETS = OPT;
 
 export function geneveProtocolName(p: number): string {
   switch (p) {

@@ -1328,3 +1328,30 @@ export function encodeChunk(data: Uint8Array, extension = ''): Uint8Array {
 export function encodeLastChunk(trailers?: HttpHeadersInit): Uint8Array {
   return textBytes(`0\r\n${trailers === undefined ? '' : fieldsText(toHeaders(trailers))}\r\n`);
 }
+
+/** One line of a message head: bytes [start, end) without the line end; the next line starts at `next`. */
+export interface HttpHeadLine {
+  readonly start: number;
+  readonly end: number;
+  readonly next: number;
+}
+
+/**
+ * The lines of the message head at the start of `bytes` (for dissectors that show each line's bytes):
+ * CRLF or bare LF ends a line (RFC 9112 §2.2); stops after the empty line that ends the head, at the
+ * end of the bytes (an unterminated last line is included), or after `max` lines. Never throws.
+ */
+export function httpHeadLines(bytes: Uint8Array, max = 200): HttpHeadLine[] {
+  const out: HttpHeadLine[] = [];
+  let i = 0;
+  while (i < bytes.length && out.length < max) {
+    let j = i;
+    while (j < bytes.length && bytes[j] !== LF) j++;
+    const next = j < bytes.length ? j + 1 : j;
+    const end = j > i && bytes[j - 1] === CR ? j - 1 : j;
+    out.push({ start: i, end, next });
+    if (end === i && next > i) break;
+    i = next;
+  }
+  return out;
+}

@@ -69,6 +69,9 @@ export const ICMP_ERROR_MAX_QUOTE = 576 - 20 - ICMP_HEADER_LEN;
 
 const F = { type: 0, code: 1, checksum: 2, rest: 4, id: 4, seq: 6, mtu: 6, data: 8 } as const;
 
+/** Field offsets within an ICMP message. */
+export const ICMP_OFFSETS = F;
+
 /** Error types, which quote a datagram and must never be answered with an error (RFC 1812 §4.3.2.7). */
 export function isIcmpErrorType(type: number): boolean {
   return type === ICMP_DEST_UNREACH || type === ICMP_SOURCE_QUENCH || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === ICMP_PARAM_PROBLEM;

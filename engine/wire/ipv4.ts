@@ -68,6 +68,9 @@ const F = {
   options: 20,
 } as const;
 
+/** Field offsets within an IPv4 header. */
+export const IPV4_OFFSETS = F;
+
 const FLAG_RESERVED = 0x8000;
 const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;

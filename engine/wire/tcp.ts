@@ -55,6 +55,9 @@ export type { PseudoAddrs } from './udp.ts';
 
 const F = { srcPort: 0, dstPort: 2, seq: 4, ack: 8, dataOffset: 12, flags: 12, window: 14, checksum: 16, urgent: 18, options: 20 } as const;
 
+/** Field offsets within a TCP header. */
+export const TCP_OFFSETS = F;
+
 export const TCP_HEADER_LEN = 20;
 /** Largest header: data offset 15 words. */
 export const TCP_MAX_HEADER_LEN = 60;

@@ -33,6 +33,9 @@ import { type DecodeError, type ParseOptions, type Result, decodeError, fail, ok
 
 const F = { srcPort: 0, dstPort: 2, length: 4, checksum: 6, payload: 8 } as const;
 
+/** Field offsets within a UDP header. */
+export const UDP_OFFSETS = F;
+
 export const UDP_HEADER_LEN = 8;
 /** IP protocol number of UDP. */
 const PROTO_UDP = 17;
