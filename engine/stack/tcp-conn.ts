@@ -1378,6 +1378,14 @@ export class TcpConnection {
     this.stopLong();
     this.persisting = false;
     this.delackAt = -1;
+    // Lazily stopped timers would fire as no-ops, but until then (up to 2*MSL) they keep this block
+    // alive; a closed block drops them for real.
+    this.tTimer?.cancel();
+    this.tTimer = null;
+    this.delackTimer?.cancel();
+    this.delackTimer = null;
+    this.lTimer?.cancel();
+    this.lTimer = null;
     this.sendq = null;
     this.ooo = null;
     this.layer.detach(this);

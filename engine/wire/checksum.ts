@@ -6,14 +6,60 @@
 
 import type { Ipv4Addr } from './addr.ts';
 
-/** Adds the 16-bit big-endian words of b[start, end) to `acc` (an odd trailing byte is padded with zero). */
+/** Little-endian platform: the 32-bit read path below assumes it. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Adds the 16-bit big-endian words of b[start, end) to `acc` (an odd trailing byte is padded with
+ * zero). The result is an accumulator for `fold`/`finish`: for long ranges it is congruent to the
+ * plain word sum modulo 0xffff rather than equal to it (and zero exactly when the bytes are all zero),
+ * so every folded result is the same.
+ */
 export function sumWords(b: Uint8Array, start: number, end: number, acc = 0): number {
+  // The word sum equals 256 * (sum of high bytes) + (sum of low bytes).
+  let hi = 0;
+  let lo = 0;
   let i = start;
-  // Unrolled by two words; acc stays well below 2^53 for any frame size the engine handles.
-  for (; i + 3 < end; i += 4) acc += ((b[i]! << 8) | b[i + 1]!) + ((b[i + 2]! << 8) | b[i + 3]!);
-  for (; i + 1 < end; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
-  if (i < end) acc += b[i]! << 8;
-  return acc;
+  if (end - start >= 128 && LITTLE_ENDIAN && ((b.byteOffset + start) & 1) === 0) {
+    // Long even-aligned ranges: 32-bit reads. On a little-endian machine each 16-bit half is a
+    // byte-swapped word; one's complement sums commute with byte swapping (RFC 1071 §2(B)), so the
+    // swapped sum is folded once and swapped back into the byte sums.
+    if (((b.byteOffset + i) & 3) !== 0) {
+      hi += b[i]!;
+      lo += b[i + 1]!;
+      i += 2;
+    }
+    const n = (end - i) >>> 2;
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, n);
+    let sw = 0;
+    let k = 0;
+    for (; k + 3 < n; k += 4) {
+      const x = w[k]!;
+      const y = w[k + 1]!;
+      const z = w[k + 2]!;
+      const q = w[k + 3]!;
+      sw += (x & 0xffff) + (x >>> 16) + (y & 0xffff) + (y >>> 16) + (z & 0xffff) + (z >>> 16) + (q & 0xffff) + (q >>> 16);
+    }
+    for (; k < n; k++) {
+      const x = w[k]!;
+      sw += (x & 0xffff) + (x >>> 16);
+    }
+    i += n * 4;
+    sw = fold(sw);
+    hi += sw & 0xff;
+    lo += sw >>> 8;
+  }
+  // Byte sums only (no shifts), 8 bytes at a time; both stay small integers for any frame size.
+  for (const last = end - 7; i < last; i += 8) {
+    hi += b[i]! + b[i + 2]! + b[i + 4]! + b[i + 6]!;
+    lo += b[i + 1]! + b[i + 3]! + b[i + 5]! + b[i + 7]!;
+  }
+  for (; i + 1 < end; i += 2) {
+    hi += b[i]!;
+    lo += b[i + 1]!;
+  }
+  if (i < end) hi += b[i]!;
+  return acc + hi * 256 + lo;
 }
 
 /** Folds an accumulator to 16 bits with end-around carry. */

@@ -6,6 +6,8 @@
  * NAT rewrites or GENEVE encapsulation become "prepend + fix-up", not special cases.
  */
 
+import { allocBytes } from './bytes.ts';
+
 export interface Layer {
   /** Bytes this layer writes in front of its payload. */
   headerLen(): number;
@@ -37,32 +39,33 @@ export function serialize(layers: readonly Layer[], payload?: Uint8Array): Uint8
     const own = (layers[layers.length - 1] as { payload?: unknown } | undefined)?.payload;
     payload = own instanceof Uint8Array ? own : EMPTY;
   }
-  let total = payload.length;
-  const offsets = new Array<number>(layers.length);
-  const trailers = new Array<number>(layers.length);
-  // Header offsets are known only after summing outer headers; compute header lengths first.
+  const n = layers.length;
+  // One scratch array: header lengths in [0, n), trailer lengths in [n, 2n). headerLen() is asked
+  // once per layer (TCP's walks its options).
+  const lens = new Array<number>(2 * n);
   let headerTotal = 0;
-  for (let i = 0; i < layers.length; i++) {
-    offsets[i] = headerTotal;
-    headerTotal += layers[i]!.headerLen();
+  for (let i = 0; i < n; i++) {
+    const h = layers[i]!.headerLen();
+    lens[i] = h;
+    headerTotal += h;
   }
   // Trailers (padding) are computed inside-out, as each layer sees its own payload length.
   let inner = payload.length;
-  for (let i = layers.length - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 0; i--) {
     const l = layers[i]!;
-    const plen = inner;
-    const t = l.trailerLen ? l.trailerLen(plen) : 0;
-    trailers[i] = t;
-    inner = l.headerLen() + plen + t;
+    const t = l.trailerLen ? l.trailerLen(inner) : 0;
+    lens[n + i] = t;
+    inner += lens[i]! + t;
   }
-  total = inner;
-  const buf = new Uint8Array(total);
+  const buf = allocBytes(inner);
   buf.set(payload, headerTotal);
   let payloadLen = payload.length;
-  for (let i = layers.length - 1; i >= 0; i--) {
+  let off = headerTotal;
+  for (let i = n - 1; i >= 0; i--) {
     const l = layers[i]!;
-    l.emitHeader(buf, offsets[i]!, payloadLen, i > 0 ? layers[i - 1] : undefined);
-    payloadLen += l.headerLen() + trailers[i]!;
+    off -= lens[i]!;
+    l.emitHeader(buf, off, payloadLen, i > 0 ? layers[i - 1] : undefined);
+    payloadLen += lens[i]! + lens[n + i]!;
   }
   return buf;
 }
