@@ -3,7 +3,9 @@
  * Exit codes: 0 success, 1 the command ran and found a problem (invalid lab, failed check, unreadable
  * capture), 2 usage error.
  */
+import { execCommand } from './exec.ts';
 import { pcapCommand } from './pcap.ts';
+import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 
 export interface Command {
@@ -23,8 +25,10 @@ export const processIo: CliIo = {
 };
 
 export const COMMANDS: Record<string, Command> = {
-  pcap: pcapCommand,
+  run: runCommand,
   validate: validateCommand,
+  exec: execCommand,
+  pcap: pcapCommand,
 };
 
 export function helpText(): string {

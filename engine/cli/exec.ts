@@ -1,0 +1,354 @@
+/**
+ * `pktlab exec LAB`: builds the lab's topology and applies its initial configuration (`config`), but
+ * performs no step's actions; then runs a script of console lines and prints a transcript, or opens
+ * an interactive console.
+ *
+ * Script lines: `DEVICE> COMMAND` types COMMAND into DEVICE's console and runs it to completion in
+ * virtual time (a command still running after 10 virtual minutes is interrupted, as Ctrl-C);
+ * `sleep DURATION` lets virtual time pass; a line starting with `#` is a comment; blank lines are
+ * skipped. The transcript echoes each line as `DEVICE> COMMAND` (or `sleep DURATION`) on a line of
+ * its own, then that command's output. Same lab, seed and script ⇒ the same transcript.
+ *
+ * Exit status: 0 the script ran (whatever its commands' own exit codes), 1 the lab or the script has
+ * a problem (`SCRIPT:LINE: message`) or a file cannot be read or written, 2 usage error.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { parseActionLine } from '../lab/formats.ts';
+import { formatProblem } from '../lab/load.ts';
+import { LabSession } from '../lab/session.ts';
+import { RealTimePacer } from '../sim/pacer.ts';
+import { parseDuration } from '../sim/time.ts';
+import type { CliIo, Command } from './main.ts';
+
+const USAGE = 'exec [OPTIONS] LAB';
+const SYNOPSIS = 'exec [--script FILE|-] [--pcap FILE] [--seed N] LAB';
+
+const HELP = `Usage: pktlab ${SYNOPSIS}
+
+Build the lab's topology and apply its initial configuration (no step is run), then run a script
+of console lines and print a transcript; without --script, open an interactive console.
+
+Script lines:
+  DEVICE> COMMAND   type COMMAND into DEVICE's console (run to completion in virtual time)
+  sleep DURATION    let virtual time pass (250ms, 2s, 1m30s)
+  # ...             a comment
+The transcript echoes each line as \`DEVICE> COMMAND\`, then that command's output.
+
+Interactive console: \`DEVICE> COMMAND\`, or \`use DEVICE\` then plain commands; \`sleep DURATION\`,
+\`devices\`, \`help\`. Ctrl-C interrupts the running command; Ctrl-D exits.
+
+Options:
+  --script FILE  read the script from FILE (- for standard input)
+  --pcap FILE    write the capture points' packets as pcapng when done
+  --seed N       seed of every random choice (default: the lab's seed)
+  -h, --help     show this help
+
+Exit status: 0 the script ran, 1 the lab or script has a problem, 2 usage error.
+`;
+
+export type ScriptLine = { readonly line: number; readonly device: string; readonly command: string } | { readonly line: number; readonly sleep: number; readonly text: string };
+
+/** Parses a script; every problem as `FILE:LINE: message`. */
+export function parseScript(text: string, file: string, devices: readonly string[]): { lines: ScriptLine[]; problems: string[] } {
+  const lines: ScriptLine[] = [];
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const n = i + 1;
+    const t = raw.trim();
+    if (t === '' || t.startsWith('#')) return;
+    const a = parseActionLine(t.replace(/^sleep\s+(\S+)\s+#.*$/, 'sleep $1'));
+    if (a === null) {
+      problems.push(`${file}:${n}: expected "DEVICE> COMMAND" or "sleep DURATION", found ${JSON.stringify(t)}`);
+      return;
+    }
+    if ('sleep' in a) {
+      const d = parseDuration(a.sleep);
+      if (!d.ok) problems.push(`${file}:${n}: ${d.error} (e.g. sleep 2s)`);
+      else lines.push({ line: n, sleep: d.value, text: `sleep ${a.sleep}` });
+      return;
+    }
+    if (!devices.includes(a.device)) {
+      problems.push(`${file}:${n}: unknown device '${a.device}' (devices: ${devices.join(', ')})`);
+      return;
+    }
+    lines.push({ line: n, device: a.device, command: a.command });
+  });
+  return { lines, problems };
+}
+
+/** Runs a parsed script on a session; the transcript goes to `out` as it is produced. */
+export function runScript(session: LabSession, lines: readonly ScriptLine[], out: (s: string) => void): void {
+  for (const l of lines) {
+    if ('sleep' in l) {
+      out(`${l.text}\n`);
+      session.sleep(l.sleep);
+      continue;
+    }
+    out(`${l.device}> ${l.command}\n`);
+    let last = '\n';
+    session.run(l.device, l.command, {
+      write: (t) => {
+        if (t === '') return;
+        out(t);
+        last = t;
+      },
+    });
+    if (!last.endsWith('\n')) out('\n');
+  }
+}
+
+function usage(io: CliIo, msg: string): number {
+  io.err(`pktlab exec: ${msg}\nUsage: pktlab ${SYNOPSIS}\n`);
+  return 2;
+}
+
+function reason(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'No such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied';
+  if (code === 'EISDIR') return 'Is a directory';
+  return e instanceof Error ? e.message : String(e);
+}
+
+export interface ConsoleStreams {
+  readonly input: Readable;
+  readonly output: Writable;
+  readonly terminal: boolean;
+}
+
+/**
+ * The interactive console. Commands run paced to the wall clock (a pinging host prints once a
+ * second) so Ctrl-C can stop them; between commands virtual time stands still.
+ */
+export function interactive(session: LabSession, s: ConsoleStreams): Promise<void> {
+  const rl = createInterface({ input: s.input, output: s.output, terminal: s.terminal, prompt: '' });
+  const write = (t: string): void => void s.output.write(t);
+  const pacer = new RealTimePacer(session.network.sched, { speed: 1 });
+  let current: string | null = null;
+  let running: { interrupt(): void } | null = null;
+  const queue: string[] = [];
+  const prompt = (): void => {
+    rl.setPrompt(current === null ? 'pktlab> ' : `${current}> `);
+    rl.prompt();
+  };
+  write(`Lab ${session.id}: devices ${session.devices().join(', ')}. Type "help" for help, Ctrl-D to leave.\n`);
+
+  const runLine = (device: string, command: string, done: () => void): void => {
+    const c = session.console(device)!;
+    let last = '\n';
+    const sink = {
+      write: (t: string) => {
+        if (t === '') return;
+        write(t);
+        last = t;
+      },
+    };
+    const finish = (): void => {
+      if (!last.endsWith('\n')) write('\n');
+      running = null;
+      done();
+    };
+    pacer.start();
+    pacer.resume();
+    pacer.sync();
+    const ex = c.exec(command, sink);
+    if (ex.done) {
+      pacer.pause();
+      finish();
+      return;
+    }
+    running = ex;
+    pacer.wake();
+    // Done fires inside a scheduler event: continue outside it.
+    ex.onDone(() =>
+      setImmediate(() => {
+        pacer.pause();
+        finish();
+      }),
+    );
+  };
+
+  const handle = (line: string, done: () => void): void => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return done();
+    if (t === 'help') {
+      write(
+        'DEVICE> COMMAND   run COMMAND on DEVICE\nuse DEVICE        run plain lines on DEVICE\nsleep DURATION    let virtual time pass\n' +
+          'devices           list the devices\nexit              leave (or Ctrl-D)\nCtrl-C stops a running command.\n',
+      );
+      return done();
+    }
+    if (t === 'exit' || t === 'quit') {
+      queue.length = 0;
+      rl.close();
+      return done();
+    }
+    if (t === 'devices') {
+      write(`${session.devices().map((d) => `${d} (${session.topology.devices.get(d)!.kind})`).join('\n')}\n`);
+      return done();
+    }
+    const use = /^use\s+(\S+)$/.exec(t);
+    if (use) {
+      if (!session.devices().includes(use[1]!)) write(`pktlab: no device '${use[1]}' (devices: ${session.devices().join(', ')})\n`);
+      else current = use[1]!;
+      return done();
+    }
+    const a = parseActionLine(t);
+    if (a !== null && 'sleep' in a) {
+      const d = parseDuration(a.sleep);
+      if (!d.ok) write(`pktlab: ${d.error}\n`);
+      else session.sleep(d.value);
+      return done();
+    }
+    if (a !== null && session.devices().includes(a.device)) return runLine(a.device, a.command, done);
+    if (current === null) {
+      write(`pktlab: which device? Write DEVICE> COMMAND or "use DEVICE" first (devices: ${session.devices().join(', ')})\n`);
+      return done();
+    }
+    return runLine(current, line, done);
+  };
+
+  return new Promise((resolve) => {
+    let busy = false;
+    let closed = false;
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      pacer.dispose();
+      write('\n');
+      resolve();
+    };
+    const next = (): void => {
+      const l = queue.shift();
+      if (l === undefined) {
+        busy = false;
+        if (closed) finish();
+        else prompt();
+        return;
+      }
+      busy = true;
+      handle(l, next);
+    };
+    rl.on('line', (l) => {
+      queue.push(l);
+      if (!busy) next();
+    });
+    rl.on('SIGINT', () => {
+      write('^C\n');
+      if (running !== null) {
+        running.interrupt();
+        pacer.wake();
+      } else prompt();
+    });
+    // Ctrl-D (or the end of piped input): leave once the lines already typed have run.
+    rl.on('close', () => {
+      closed = true;
+      if (!busy) finish();
+    });
+    prompt();
+  });
+}
+
+export const execCommand: Command = {
+  summary: 'run console commands on a lab\'s devices from a script, or interactively',
+  usage: USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    let script: string | null = null;
+    let pcap: string | null = null;
+    let seed: number | undefined;
+    let file: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+      const opt = eq > 0 ? a.slice(0, eq) : a;
+      const value = (): string | null => {
+        if (eq > 0) return a.slice(eq + 1);
+        const v = args[i + 1];
+        if (v === undefined) return null;
+        i++;
+        return v;
+      };
+      if (opt === '-h' || opt === '--help') {
+        io.out(HELP);
+        return 0;
+      } else if (opt === '--script' || opt === '-s') {
+        const v = value();
+        if (v === null || v === '') return usage(io, '--script needs a FILE (or - for standard input)');
+        script = v;
+      } else if (opt === '--pcap') {
+        const v = value();
+        if (v === null || v === '') return usage(io, '--pcap needs a FILE');
+        pcap = v;
+      } else if (opt === '--seed') {
+        const v = value();
+        if (v === null || !/^\d+$/.test(v) || Number(v) > 4294967295) return usage(io, `--seed needs an integer from 0 to 4294967295${v === null ? '' : `, got '${v}'`}`);
+        seed = Number(v);
+      } else if (a.startsWith('-') && a !== '-') return usage(io, `unknown option '${a}'`);
+      else if (file === undefined) file = a;
+      else return usage(io, `one LAB only (got '${file}' and '${a}')`);
+    }
+    if (file === undefined) return usage(io, 'no lab file given');
+    let src: string;
+    try {
+      src = readFileSync(file, 'utf8');
+    } catch (e) {
+      io.err(`pktlab exec: ${file}: ${reason(e)}\n`);
+      return 1;
+    }
+    let scriptText: string | null = null;
+    if (script !== null) {
+      try {
+        scriptText = readFileSync(script === '-' ? 0 : script, 'utf8');
+      } catch (e) {
+        io.err(`pktlab exec: ${script}: ${reason(e)}\n`);
+        return 1;
+      }
+    }
+    let opened: ReturnType<typeof LabSession.open>;
+    try {
+      opened = LabSession.open(src, file, seed !== undefined ? { seed } : {});
+    } catch (e) {
+      io.err(`pktlab exec: ${file}: cannot build the lab: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (opened.session === null) {
+      io.err(opened.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+      return 1;
+    }
+    const session = opened.session;
+    try {
+      if (scriptText !== null) {
+        const p = parseScript(scriptText, script === '-' ? '<stdin>' : script!, session.devices());
+        if (p.problems.length) {
+          io.err(p.problems.map((x) => `${x}\n`).join(''));
+          return 1;
+        }
+        let buf = '';
+        runScript(session, p.lines, (t) => {
+          buf += t;
+          if (buf.length > 1 << 16) {
+            io.out(buf);
+            buf = '';
+          }
+        });
+        if (buf) io.out(buf);
+      } else {
+        await interactive(session, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+      }
+      if (pcap !== null) {
+        try {
+          writeFileSync(pcap, session.pcap());
+        } catch (e) {
+          io.err(`pktlab exec: cannot write ${pcap}: ${reason(e)}\n`);
+          return 1;
+        }
+      }
+      return 0;
+    } finally {
+      session.dispose();
+    }
+  },
+};
