@@ -36,7 +36,7 @@ import {
   isIcmpErrorType,
 } from '../wire/icmp.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, Ipv4, Ipv4View, decrementTtl } from '../wire/ipv4.ts';
-import { EMPTY, serialize } from '../wire/layer.ts';
+import { EMPTY, serialize, type Layer } from '../wire/layer.ts';
 import type { RandomStream } from '../sim/random.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import { sec, type Nanos } from '../sim/time.ts';
@@ -134,6 +134,10 @@ export class Node implements IpHost, NeighbourOwner {
   private readonly pmtu = new Map<Ipv4Addr, PathMtu>();
   private readonly reasm: Reassembler;
   private ctHooks: Disposable[] = [];
+  /** sendIp's reusable datagram header and [Ethernet, IPv4, upper] list (see sendIp). */
+  private readonly ipScratch = new Ipv4();
+  private readonly layerScratch: Layer[] = [ETH_IPV4, this.ipScratch, ETH_IPV4];
+  private ipScratchBusy = false;
 
   constructor(network: Network, name: string, opts: NodeOptions = {}) {
     this.network = network;
@@ -332,22 +336,38 @@ export class Node implements IpHost, NeighbourOwner {
       src = s ?? 0;
     }
     const tos = o.tos ?? 0;
-    const ip = new Ipv4({
-      id: this.nextIpId(),
-      ttl: o.ttl ?? this.defaultTtl,
-      protocol: o.protocol,
-      src: src >>> 0,
-      dst,
-      df: o.df ?? o.protocol === IPPROTO_TCP,
-      dscp: tos >>> 2,
-      ecn: tos & 3,
-    });
+    // One Ipv4 value and one layer list per node, refilled per datagram: serialize keeps neither, and
+    // every field emitHeader reads is set here (a nested call, which nothing does today, gets fresh ones).
+    const nested = this.ipScratchBusy;
+    const ip = nested ? new Ipv4() : this.ipScratch;
+    ip.id = this.nextIpId();
+    ip.ttl = o.ttl ?? this.defaultTtl;
+    ip.protocol = o.protocol;
+    ip.src = src >>> 0;
+    ip.dst = dst;
+    ip.df = o.df ?? o.protocol === IPPROTO_TCP;
+    ip.dscp = tos >>> 2;
+    ip.ecn = tos & 3;
     let payload = o.payload;
     if (payload === undefined) {
       const inner = o.upper[o.upper.length - 1] as { payload?: unknown } | undefined;
       payload = inner !== undefined && inner.payload instanceof Uint8Array ? inner.payload : EMPTY;
     }
-    const frame = serialize([ETH_IPV4, ip, ...o.upper], payload);
+    let frame: Uint8Array;
+    if (nested) {
+      frame = serialize([ETH_IPV4, ip, ...o.upper], payload);
+    } else {
+      const layers = this.layerScratch;
+      const one = o.upper.length === 1;
+      if (one) layers[2] = o.upper[0]!;
+      this.ipScratchBusy = true;
+      try {
+        frame = serialize(one ? layers : [ETH_IPV4, ip, ...o.upper], payload);
+      } finally {
+        this.ipScratchBusy = false;
+        layers[2] = ETH_IPV4; // drop the reference to the caller's layer
+      }
+    }
     return this.output(frame, o.note);
   }
 

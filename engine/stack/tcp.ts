@@ -13,7 +13,8 @@
 import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/ip-host.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
-import { Tcp, TcpFlag, TcpView, parseTcp } from '../wire/tcp.ts';
+import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
+import { Tcp, TcpFlag, TcpView, parseTcp, type TcpParseOptions } from '../wire/tcp.ts';
 import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpState } from './tcp-conn.ts';
 import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-buffer.ts';
@@ -24,6 +25,7 @@ export { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions, type Soc
 const MS = 1_000_000;
 const SEC = 1_000_000_000;
 const { FIN, SYN, RST, ACK } = TcpFlag;
+const NO_VERIFY: TcpParseOptions = { checksum: 'ignore' };
 
 /** Options of a TcpLayer; times in virtual nanoseconds. */
 export interface TcpOptions {
@@ -461,8 +463,11 @@ export class TcpLayer {
   // Input
 
   private onPacket(d: IpDelivery): void {
-    const r = parseTcp(d.payload, { pseudo: { src: d.src, dst: d.dst } });
-    if (!r.ok) {
+    // parseTcp's own verification, without its two option objects per segment: the shape checks,
+    // then the checksum over the pseudo-header and the segment (RFC 9293 §3.1).
+    const b = d.payload;
+    const r = parseTcp(b, NO_VERIFY);
+    if (!r.ok || fold(pseudoHeaderSum(d.src, d.dst, 6, b.length) + sumWords(b, 0, b.length)) !== 0xffff) {
       this.stats.badSegments++;
       return;
     }
