@@ -56,6 +56,7 @@ export class CaptureStore implements IDisposable {
   private readonly list: CapturedPacket[] = [];
   private readonly byIface = new Map<Interface, { point: number; outOnly: boolean }[]>();
   private readonly sub: IDisposable;
+  private pending: { e: TraceEvent; frame: Uint8Array; targets: readonly { point: number; outOnly: boolean }[] } | null = null;
 
   constructor(
     private readonly network: Network,
@@ -86,11 +87,13 @@ export class CaptureStore implements IDisposable {
 
   /** Packets recorded so far, in file order. */
   get total(): number {
+    this.flush();
     return this.list.length;
   }
 
   /** Packets at `point` (an index or a name) numbered above `after` (0: from the start). */
   packets(point: number | string, after = 0): CapturedPacket[] {
+    this.flush();
     const idx = typeof point === 'number' ? point : this.points.findIndex((p) => p.name === point);
     const out: CapturedPacket[] = [];
     for (let k = after; k < this.list.length; k++) if (this.list[k]!.point === idx) out.push(this.list[k]!);
@@ -102,22 +105,37 @@ export class CaptureStore implements IDisposable {
   }
 
   toBytes(): Uint8Array {
+    this.flush();
     return this.writer.toBytes();
   }
 
   dispose(): void {
+    this.flush();
     this.sub.dispose();
   }
 
   private onTrace(e: TraceEvent): void {
+    this.flush();
     const node = this.network.findNode(e.node);
     const iface = node?.findInterface(e.ifname);
     if (iface === undefined) return;
     const targets = this.byIface.get(iface);
     if (targets === undefined) return;
+    const frame = e.frame.slice(); // frames are borrowed (engine/net/trace.ts)
+    // A received frame's note is filled in by the node after this call returns (engine/net/trace.ts):
+    // hold it until the next event or the next read.
+    this.pending = { e, frame, targets };
+    if (e.direction === 'out') this.flush();
+  }
+
+  /** Writes the held packet, now that its note is final. */
+  private flush(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    const { e, frame, targets } = p;
     for (const t of targets) {
       if (t.outOnly && e.direction !== 'out') continue;
-      const frame = e.frame.slice(); // frames are borrowed (engine/net/trace.ts)
       this.writer.writePacket(t.point, e.time, frame, {
         ...(t.outOnly ? {} : { direction: e.direction === 'in' ? 'inbound' : 'outbound' }),
         ...(e.note ? { comment: e.note } : {}),

@@ -5,6 +5,7 @@
  *
  * Bad input is normal input: a runt or otherwise malformed frame is counted and dropped, never thrown.
  */
+import type { TraceEvent } from './trace.ts';
 import { MAC_BROADCAST, cidrToString, inSubnet, macToString, parseCidr, prefixMask, type Ipv4Addr, type Ipv4Cidr, type MacAddr } from '../wire/addr.ts';
 import { u16, u32 } from '../wire/bytes.ts';
 import { ETHERNET_HEADER_LEN, ETHERNET_MIN_FRAME } from '../wire/ethernet.ts';
@@ -240,13 +241,15 @@ export class Interface {
       (dstHi & 0x0100) !== 0 || // group bit: broadcast / multicast
       (dstHi === this.macHi && u32(frame, 2) === this.macLo);
     const net = this.node.network;
+    let ev: TraceEvent | undefined;
     if (net.trace.active && (forUs || this.promiscuous)) {
-      net.trace.emit({ time: net.sched.now, node: this.node.name, ifname: this.name, direction: 'in', frame });
+      ev = { time: net.sched.now, node: this.node.name, ifname: this.name, direction: 'in', frame, note: undefined };
+      net.trace.emit(ev);
     }
     if (!forUs) return; // PACKET_OTHERHOST: not ours, silently ignored like a NIC filter
     this.counters.rxPackets++;
     this.counters.rxBytes += frame.length;
-    this.node.receiveFrame(this, frame);
+    this.node.receiveFrame(this, frame, ev);
   }
 
   private receiveLoopback(frame: Uint8Array): void {

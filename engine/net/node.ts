@@ -14,6 +14,7 @@
  *
  * Bad input is normal input: every malformed frame or datagram is counted under a drop reason.
  */
+import type { TraceEvent } from './trace.ts';
 import { IPV4_BROADCAST, inSubnet, ipv4, ipv4ToString, prefixMask, type Ipv4Addr, type MacAddr } from '../wire/addr.ts';
 import { setU48, u16, u32 } from '../wire/bytes.ts';
 import { internetChecksum } from '../wire/checksum.ts';
@@ -406,9 +407,9 @@ export class Node implements IpHost, NeighbourOwner {
   // --- receive path ------------------------------------------------------------------------------------
 
   /** @internal A frame accepted by `iface` (addressed to it, broadcast or multicast). */
-  receiveFrame(iface: Interface, frame: Uint8Array): void {
+  receiveFrame(iface: Interface, frame: Uint8Array, traced?: TraceEvent): void {
     const et = (frame[12]! << 8) | frame[13]!;
-    if (et === ETHERTYPE_IPV4) this.ipInput(iface, frame);
+    if (et === ETHERTYPE_IPV4) this.ipInput(iface, frame, traced);
     else if (et === ETHERTYPE_ARP && iface.arp !== null) {
       const unicast = (frame[0]! & 1) === 0;
       iface.arp.input(frame.subarray(ETH_HLEN), unicast);
@@ -417,7 +418,7 @@ export class Node implements IpHost, NeighbourOwner {
     }
   }
 
-  private ipInput(inIf: Interface, frame: Uint8Array): void {
+  private ipInput(inIf: Interface, frame: Uint8Array, traced: TraceEvent | undefined): void {
     const c = this.counters;
     c.inReceives++;
     let dg = frame.subarray(ETH_HLEN);
@@ -468,6 +469,12 @@ export class Node implements IpHost, NeighbourOwner {
       }
       this.forward(ctx);
     } finally {
+      // The hooks' decision becomes the received frame's capture comment too (trace.ts).
+      if (traced !== undefined) {
+        let n = ctx.notes;
+        if (ctx.dropReason !== undefined) n = n === undefined ? `dropped: ${ctx.dropReason}` : `${n}; dropped: ${ctx.dropReason}`;
+        if (n !== undefined) traced.note = n;
+      }
       this.depth--;
     }
   }

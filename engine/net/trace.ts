@@ -18,8 +18,13 @@ export interface TraceEvent {
   readonly direction: TraceDirection;
   /** The Ethernet frame (borrowed: copy it to keep it). */
   readonly frame: Uint8Array;
-  /** The decision that produced the frame, shown as the pcapng packet comment. */
-  readonly note?: string;
+  /**
+   * The decision about the frame, shown as the pcapng packet comment. For a received frame ('in') the
+   * node fills it in while it processes the frame, right after the event is emitted (the verdict of its
+   * hooks: an SLB choice, a drop and why), so a listener that keeps an 'in' event reads the note once
+   * the emitting call has returned, e.g. when the next event arrives.
+   */
+  note?: string;
 }
 
 export type TraceListener = (e: TraceEvent) => void;
