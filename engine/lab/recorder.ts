@@ -1,14 +1,14 @@
 /**
- * Capture points: subscribes to a network's trace bus from outside (ns-3's PcapHelper) and writes one
- * pcapng with an Interface Description Block per point ("alteon:outside"), nanosecond timestamps from
- * the virtual clock on the lab epoch, the device's decision as each packet's comment, and a Name
- * Resolution Block naming every address the lab's devices own, so Wireshark shows device names.
+ * Capture points on interfaces for code that builds a network by hand (tests, benchmarks, TAP tools)
+ * rather than from a lab file: a thin front on the lab's CaptureStore, so there is one capture
+ * implementation. Every address the network's devices own is named after its device in the Name
+ * Resolution Block, so Wireshark shows device names.
  */
+import type { NameRecord } from '../capture/pcapng-writer.ts';
 import type { Network } from '../net/network.ts';
-import type { TraceEvent } from '../net/trace.ts';
 import type { Disposable } from '../net/ip-host.ts';
-import { PcapngWriter, type NameRecord } from '../capture/pcapng-writer.ts';
 import { DEFAULT_EPOCH_NS } from '../sim/time.ts';
+import { CaptureStore, type CapturePointSpec } from './captures.ts';
 
 export interface CapturePoint {
   /** Interface name in pcapng (if_name), e.g. "alteon:outside"; default "node:ifname". */
@@ -20,50 +20,59 @@ export interface CapturePoint {
 
 export interface RecorderOptions {
   readonly epochNs?: bigint;
-  /** Extra address names (e.g. a VIP → "vip1"); every device address is named after its device. */
+  /** Extra address names (e.g. a VIP → "vip1"), listed before the device names. */
   readonly names?: readonly NameRecord[];
 }
 
+/** Every address configured on the network's (non-loopback) interfaces, named after its node. */
+export function deviceAddressNames(network: Network): NameRecord[] {
+  const out: NameRecord[] = [];
+  for (const node of network.nodes()) {
+    for (const iface of node.interfaces()) {
+      if (iface.loopback) continue;
+      for (const a of iface.addresses) out.push({ addr: a.addr, names: node.name });
+    }
+  }
+  return out;
+}
+
 export class PcapngRecorder implements Disposable {
-  readonly writer: PcapngWriter;
-  private readonly ids = new Map<string, number>();
-  private readonly counts: number[] = [];
-  private sub: Disposable | null = null;
-  private namesWritten = false;
+  private readonly specs: CapturePointSpec[];
+  private store: CaptureStore | null = null;
 
   constructor(
     private readonly network: Network,
     points: readonly CapturePoint[],
     private readonly opts: RecorderOptions = {},
   ) {
-    this.writer = new PcapngWriter({ epochNs: opts.epochNs ?? DEFAULT_EPOCH_NS });
-    for (const p of points) {
-      const node = network.node(p.node);
-      const iface = node.iface(p.ifname);
-      const key = `${p.node}\u0000${p.ifname}`;
-      if (this.ids.has(key)) throw new Error(`capture point ${p.node}:${p.ifname} is listed twice`);
-      const id = this.writer.addInterface({
+    const seen = new Set<string>();
+    this.specs = points.map((p) => {
+      const iface = network.node(p.node).iface(p.ifname);
+      if (seen.has(iface.fullName)) throw new Error(`capture point ${iface.fullName} is listed twice`);
+      seen.add(iface.fullName);
+      return {
         name: p.name ?? iface.fullName,
-        description: p.description ?? `${p.node} interface ${p.ifname}`,
-      });
-      this.ids.set(key, id);
-      this.counts[id] = 0;
-    }
+        at: `${p.node}.${p.ifname}`,
+        kind: 'interface',
+        ifName: p.name ?? iface.fullName,
+        description: null,
+        what: p.description ?? `${p.node} interface ${p.ifname}`,
+        interfaces: [iface],
+      };
+    });
   }
 
-  /** Starts recording (idempotent). Names are written first so every packet is resolved. */
+  /** Starts recording (once); names are taken from the devices' addresses at this moment. */
   start(): this {
-    if (!this.namesWritten) {
-      this.writer.writeNames(this.addressNames());
-      this.namesWritten = true;
-    }
-    if (!this.sub) this.sub = this.network.trace.subscribe((e) => this.onTrace(e));
+    this.store ??= new CaptureStore(this.network, this.specs, {
+      epochNs: this.opts.epochNs ?? DEFAULT_EPOCH_NS,
+      names: [...(this.opts.names ?? []), ...deviceAddressNames(this.network)],
+    });
     return this;
   }
 
   stop(): void {
-    this.sub?.dispose();
-    this.sub = null;
+    this.store?.dispose();
   }
 
   dispose(): void {
@@ -72,39 +81,14 @@ export class PcapngRecorder implements Disposable {
 
   /** Packets recorded at a capture point, by its position in the constructor's list. */
   packetCount(index: number): number {
-    return this.counts[index] ?? 0;
+    return this.store?.packets(index).length ?? 0;
   }
 
   get packets(): number {
-    return this.writer.packets;
+    return this.store?.total ?? 0;
   }
 
   toBytes(): Uint8Array {
-    return this.writer.toBytes();
-  }
-
-  private onTrace(e: TraceEvent): void {
-    const id = this.ids.get(`${e.node}\u0000${e.ifname}`);
-    if (id === undefined) return;
-    // The writer copies the borrowed frame into its buffer before returning.
-    this.writer.writePacket(id, e.time, e.frame, {
-      direction: e.direction === 'in' ? 'inbound' : 'outbound',
-      comment: e.note,
-    });
-    this.counts[id]!++;
-  }
-
-  private addressNames(): NameRecord[] {
-    const byAddr = new Map<number, string[]>();
-    for (const n of this.opts.names ?? []) byAddr.set(n.addr, typeof n.names === 'string' ? [n.names] : [...n.names]);
-    for (const node of this.network.nodes()) {
-      for (const iface of node.interfaces()) {
-        if (iface.loopback) continue;
-        for (const a of iface.addresses) {
-          if (!byAddr.has(a.addr)) byAddr.set(a.addr, [node.name]);
-        }
-      }
-    }
-    return [...byAddr.entries()].sort((a, b) => a[0] - b[0]).map(([addr, names]) => ({ addr, names }));
+    return (this.start().store as CaptureStore).toBytes();
   }
 }
