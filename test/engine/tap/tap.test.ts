@@ -6,10 +6,9 @@
  * configured in the root namespace. The after hooks dispose everything even when a test fails.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCapture } from '../../../engine/capture/capture.ts';
 import { PcapngRecorder } from '../../../engine/lab/recorder.ts';
 import { Network } from '../../../engine/net/network.ts';
 import type { Node } from '../../../engine/net/node.ts';
@@ -19,34 +18,12 @@ import { listNamespaces, registry, removeStale, validateNsName } from '../../../
 import { makeReal, namespaceName, RealHost, tapName, type RealNode } from '../../../engine/tap/real-host.ts';
 import { realTimePacerOf, tapLinkCount } from '../../../engine/tap/tap-link.ts';
 import { openTap, TapError } from '../../../engine/tap/tun.ts';
-import { artifactDir, canUseNetns, requireTool } from '../../support/tools.ts';
+import { artifactDir, requireTool } from '../../support/tools.ts';
 import { assertCleanCapture } from '../../support/tshark.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function requireNetns(ctx: Mocha.Context): void {
-  if (canUseNetns() && spawnSync('test', ['-c', '/dev/net/tun']).status === 0) return;
-  const msg = 'TAP tests need root, /dev/net/tun and `ip netns` (iproute2)';
-  if (process.env.CI === 'true') throw new Error(`${msg}; CI runs them as root`);
-  console.log(`      (skipped: ${msg})`);
-  ctx.skip();
-}
-
-/** Runs `fn` inside an engine event at the current virtual time (the network runs in real time). */
-function inEngine(net: Network, fn: () => void): void {
-  const pacer = realTimePacerOf(net);
-  assert.ok(pacer, 'a TAP is attached, so the network runs under a pacer');
-  net.sched.at(pacer.sync(), fn, 'test');
-  pacer.wake();
-}
+import { assertSameFrames, inEngine, pktlabLinks, requireNetns, sleep, waitForOutput } from './helpers.ts';
 
 function engineCurl(net: Network, stack: Stack, url: string): Promise<HttpResult> {
   return new Promise((resolve) => inEngine(net, () => void new HttpClient(stack).request({ url, connectTimeoutMs: 3000, maxTimeMs: 5000 }, resolve)));
-}
-
-function pktlabLinks(): string[] {
-  const out = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter((l) => /^\d+:\s+pktlab/.test(l));
 }
 
 interface Lab {
@@ -209,15 +186,9 @@ describe('engine/tap: real hosts over TAP', function () {
     await exited;
     writeFileSync(ngFile, rec.toBytes());
 
-    const ours = readCapture(rec.toBytes());
-    const theirs = readCapture(readFileSync(pcapFile));
-    assert.ok(ours.ok && theirs.ok);
-    const a = ours.value.packets.map((p) => normalise(p.data));
-    const b = theirs.value.packets.map((p) => normalise(p.data));
-    assert.ok(a.length >= 10, `expected the ping and curl exchange, got ${a.length} frames`);
-    assert.deepEqual([...a].sort(), [...b].sort(), 'the same frames, as multisets');
-    assertCleanCapture(ngFile, a.length);
-    assertCleanCapture(pcapFile, b.length);
+    const n = assertSameFrames(rec.toBytes(), pcapFile, 10); // the ping and curl exchange
+    assertCleanCapture(ngFile, n);
+    assertCleanCapture(pcapFile, n);
   });
 
   it('opening a TAP without privileges gives a clear error', async function () {
@@ -296,30 +267,6 @@ describe('engine/tap: real hosts over TAP', function () {
     assert.deepEqual(pktlabLinks(), []);
   });
 });
-
-/** Frames shorter than 60 bytes are padded by the engine NIC (as on the wire) but not by tcpdump, which sees them before the NIC would. */
-function normalise(f: Uint8Array): string {
-  let n = f.length;
-  if (n <= 60) while (n > 14 && f[n - 1] === 0) n--;
-  return Buffer.from(f.subarray(0, n)).toString('hex');
-}
-
-function waitForOutput(child: ChildProcess, re: RegExp, stream: 'stdout' | 'stderr' = 'stderr'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const s = child[stream]!;
-    const onData = (b: Buffer): void => {
-      text += b.toString();
-      if (re.test(text)) {
-        s.off('data', onData);
-        resolve(text);
-      }
-    };
-    s.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited (${code}) before printing ${re}: ${text}`)));
-    setTimeout(() => reject(new Error(`timed out waiting for ${re}: ${text}`)), 20_000).unref();
-  });
-}
 
 function childJson(argv: string[]): { ok: boolean; tapError?: boolean; code?: string; message: string } {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: process.cwd() });
