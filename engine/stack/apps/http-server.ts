@@ -62,7 +62,10 @@ export interface HttpServerOptions {
   readonly keepAliveRequests?: number;
   /** Time allowed to receive a whole request head, virtual ms (default 60 000, nginx client_header_timeout). */
   readonly headerTimeoutMs?: number;
-  /** Access log lines kept (oldest dropped first); default 10 000. */
+  /**
+   * Access log lines kept, newest last; default 10 000. The oldest are dropped in batches (the log may
+   * briefly hold up to twice this many) so a busy server does not shift the whole array per request.
+   */
   readonly accessLogSize?: number;
   /** Lab epoch for log and Date timestamps (default engine/sim DEFAULT_EPOCH_NS). */
   readonly epochNs?: bigint;
@@ -477,6 +480,6 @@ export class HttpServer {
       line,
     });
     const max = this.o.accessLogSize ?? 10_000;
-    if (this.accessLog.length > max) this.accessLog.splice(0, this.accessLog.length - max);
+    if (this.accessLog.length >= 2 * max) this.accessLog.splice(0, this.accessLog.length - max);
   }
 }
