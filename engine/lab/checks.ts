@@ -5,6 +5,7 @@
  * Korean. Never throws: a problem evaluating a check is that check's failure.
  */
 import type { Execution } from '../devices/shell.ts';
+import type { Nanos } from '../sim/time.ts';
 import { TCP_CT_STATES } from '../net/conntrack.ts';
 import { parseArp } from '../wire/arp.ts';
 import { ipv4ToString, macToString, parseMac } from '../wire/addr.ts';
@@ -27,6 +28,17 @@ export interface CheckResult {
   readonly description: LocalText | null;
   /** What was expected and what was seen. */
   readonly reason: LocalText;
+  /** A distribution check's values in time order (which real, when), e.g. for a per-real chart. */
+  readonly series?: DistributionSeries;
+}
+
+export interface DistributionSeries {
+  /** `dst`, `body`, `peer`, ... as the check's `by`. */
+  readonly by: string;
+  /** One point per packet (capture) or successful request (traffic, at its start). */
+  readonly points: readonly { readonly t: Nanos; readonly value: string }[];
+  /** Final count per value. */
+  readonly counts: Readonly<Record<string, number>>;
 }
 
 /** A console command's record: run by the lab (an action) or typed by the student. */
@@ -49,7 +61,7 @@ export interface CheckContext {
   run(device: string, line: string): Execution;
 }
 
-type Verdict = { pass: boolean; reason: LocalText };
+type Verdict = { pass: boolean; reason: LocalText; series?: DistributionSeries };
 
 const ok = (en: string, ko: string): Verdict => ({ pass: true, reason: { en, ko } });
 const bad = (en: string, ko: string): Verdict => ({ pass: false, reason: { en, ko } });
@@ -82,7 +94,14 @@ export function evaluateChecks(checks: readonly Check[], ctx: CheckContext): Che
       const m = (e as Error).message;
       v = bad(`could not evaluate the check: ${m}`, `검사를 평가하지 못했습니다: ${m}`);
     }
-    return { id: c.id, pass: v.pass, weight: c.weight ?? 1, description: c.description === undefined ? null : localText(c.description), reason: v.reason };
+    return {
+      id: c.id,
+      pass: v.pass,
+      weight: c.weight ?? 1,
+      description: c.description === undefined ? null : localText(c.description),
+      reason: v.reason,
+      ...(v.series ? { series: v.series } : {}),
+    };
   });
 }
 
@@ -338,11 +357,13 @@ function captureCheck(q: CaptureQuery, ctx: CheckContext): Verdict {
   const where = got.point.ifName === q.at ? q.at : `${q.at} (${got.point.ifName})`;
   let packets = got.packets;
   let sel = '';
+  const selKo: string[] = [];
   if (q.filter !== undefined) {
     const f = compileFilter(q.filter, { resolveHost: (n) => ctx.topo.resolveHost(n) });
     if (!f.ok) throw new Error(`invalid capture filter "${q.filter}": ${filterErrorText(f.error)}`);
     packets = packets.filter((p) => f.value(p.frame));
     sel += ` matching "${q.filter}"`;
+    selKo.push(`필터 "${q.filter}"`);
   }
   const summaries = new Map<CapturedPacket, string>();
   const summary = (p: CapturedPacket): string => {
@@ -354,6 +375,7 @@ function captureCheck(q: CaptureQuery, ctx: CheckContext): Verdict {
     const re = new RegExp(q.match);
     packets = packets.filter((p) => re.test(summary(p)));
     sel += `${sel ? ' and' : ''} /${q.match}/`;
+    selKo.push(`/${q.match}/`);
   }
   const n = packets.length;
   const what = `${sel ? `${sel}` : ''} at ${where}`;
@@ -364,7 +386,7 @@ function captureCheck(q: CaptureQuery, ctx: CheckContext): Verdict {
     const seen = packets.slice(0, 3).map(summary);
     return bad(
       `expected ${want.en} ${plural(want.en, 'packet')}${what}, saw ${n}${seen.length ? `: ${seen.join(' | ')}${n > 3 ? ' | ...' : ''}` : ''}`,
-      `${where}에서${sel ? ` ${sel.trim()}에 맞는` : ''} 패킷이 ${want.ko} 있어야 하는데 ${n}개였습니다`,
+      `${where}에서${selKo.length ? ` ${selKo.join('와 ')}에 맞는` : ''} 패킷이 ${want.ko} 있어야 하는데 ${n}개였습니다`,
     );
   }
   if (q.expect !== undefined) {
@@ -405,13 +427,16 @@ function captureCheck(q: CaptureQuery, ctx: CheckContext): Verdict {
   }
   if (q.distribution !== undefined) {
     const dist = q.distribution;
-    const values: string[] = [];
+    const points: { t: Nanos; value: string }[] = [];
     for (const p of packets) {
       const v = fieldValue(packetFields(p.frame), dist.by);
-      if (v !== null) values.push(v);
+      if (v !== null) points.push({ t: p.time, value: v });
     }
+    const values = points.map((p) => p.value);
+    const series: DistributionSeries = { by: dist.by, points, counts: tally(values) };
     const v = distributionVerdict(values, dist.counts, dist.order, `by ${dist.by}`, `${what}`);
-    if (v !== null) return v;
+    if (v !== null) return { ...v, series };
+    return { ...ok(`${n} ${plural(n, 'packet')}${what}; by ${dist.by}: ${tallyText(series.counts)}`, `${where}에서 패킷 ${n}개, 분포(${dist.by}): ${tallyText(series.counts)}`), series };
   }
   return ok(`${n} ${plural(n, 'packet')}${what}`, `${where}에서 패킷 ${n}개`);
 }
@@ -435,7 +460,10 @@ function distributionVerdict(values: readonly string[], counts: Record<string, C
       const want = `{${Object.entries(counts)
         .map(([k, c]) => `${k}: ${countText(c, 0).en}`)
         .join(', ')}}`;
-      return bad(`expected ${by} ${want}${what}, saw ${tallyText(t)}`, `분포(${by})가 ${want}이어야 하는데 ${tallyText(t)}였습니다`);
+      const wantKo = `{${Object.entries(counts)
+        .map(([k, c]) => `${k}: ${countText(c, 0).ko}`)
+        .join(', ')}}`;
+      return bad(`expected ${by} ${want}${what}, saw ${tallyText(t)}`, `분포(${by})가 ${wantKo}이어야 하는데 ${tallyText(t)}였습니다`);
     }
   }
   if (order !== undefined) {
@@ -463,23 +491,27 @@ function excerpt(s: string): string {
 function consoleCheck(q: ConsoleQuery, ctx: CheckContext): Verdict {
   let output: string;
   let label: string;
+  let labelKo: string;
   if (q.action !== undefined) {
     const r = ctx.consoleAction(q.action);
     if (r === null) return bad(`console action "${q.action}" has not been run`, `콘솔 동작 "${q.action}"이(가) 아직 실행되지 않았습니다`);
     output = r.output;
-    label = `the output of "${r.commands.length === 1 ? r.commands[0] : `${r.commands[0]} …`}" on ${r.device}`;
+    const cmd = r.commands.length === 1 ? r.commands[0] : `${r.commands[0]} …`;
+    label = `the output of "${cmd}" on ${r.device}`;
+    labelKo = `${r.device}에서 실행한 "${cmd}"의 출력`;
   } else if (q.command !== undefined && q.device !== undefined) {
     output = ctx.run(q.device, q.command).output;
     label = `the output of "${q.command}" on ${q.device}`;
+    labelKo = `${q.device}에서 실행한 "${q.command}"의 출력`;
   } else {
     throw new Error('a console check needs `action`, or `device` and `command`');
   }
   for (const m of list(q.match)) {
-    if (!new RegExp(m, 'm').test(output)) return bad(`expected ${label} to match /${m}/, it was ${excerpt(output)}`, `${label}이(가) /${m}/에 맞아야 하는데 출력은 ${excerpt(output)}였습니다`);
+    if (!new RegExp(m, 'm').test(output)) return bad(`expected ${label} to match /${m}/, it was ${excerpt(output)}`, `${labelKo}이 /${m}/에 맞아야 하는데 출력은 ${excerpt(output)}였습니다`);
   }
   for (const m of list(q.notMatch)) {
     const hit = new RegExp(m, 'm').exec(output);
-    if (hit) return bad(`expected ${label} not to match /${m}/, it contains ${JSON.stringify(hit[0])}`, `${label}이(가) /${m}/에 맞지 않아야 하는데 ${JSON.stringify(hit[0])}이(가) 있습니다`);
+    if (hit) return bad(`expected ${label} not to match /${m}/, it contains ${JSON.stringify(hit[0])}`, `${labelKo}이 /${m}/에 맞지 않아야 하는데 ${JSON.stringify(hit[0])}이(가) 있습니다`);
   }
   const conds = [...list(q.match).map((m) => `matches /${m}/`), ...list(q.notMatch).map((m) => `does not match /${m}/`)].join(', ');
   return ok(`${label} ${conds || 'was produced'}`, `출력 조건을 만족합니다`);
@@ -503,7 +535,9 @@ function trafficCheck(q: TrafficQuery, ctx: CheckContext): Verdict {
   const okN = reqs.filter((r) => r.ok).length;
   const failN = reqs.length - okN;
   const errors = tally(reqs.filter((r) => !r.ok).map((r) => r.error ?? 'failed'));
-  const failText = failN ? ` (${failN} failed: ${Object.entries(errors).map(([e, c]) => `${c}× ${e}`).join('; ')})` : '';
+  const running = t.count - reqs.length;
+  const failText =
+    (failN ? ` (${failN} failed: ${Object.entries(errors).map(([e, c]) => `${c}× ${e}`).join('; ')})` : '') + (running > 0 ? ` (${running} still running)` : '');
   const succ = q.succeeded ?? 'all';
   if (succ === 'all') {
     if (okN !== t.count) return bad(`expected all ${t.count} requests of "${q.action}" (${t.target}) to succeed, ${okN} did${failText}`, `"${q.action}"의 요청 ${t.count}개가 모두 성공해야 하는데 ${okN}개만 성공했습니다${failText}`);
@@ -524,11 +558,13 @@ function trafficCheck(q: TrafficQuery, ctx: CheckContext): Verdict {
   }
   if (q.distribution !== undefined) {
     const by = q.distribution.by ?? 'body';
-    const values = reqs.filter((r) => r.ok).map((r) => serverOf(r, by) ?? '(none)');
+    const points = reqs.filter((r) => r.ok).map((r) => ({ t: r.start, value: serverOf(r, by) ?? '(none)' }));
+    const values = points.map((p) => p.value);
+    const series: DistributionSeries = { by, points, counts: tally(values) };
     const v = distributionVerdict(values, q.distribution.counts, q.distribution.order, `servers by ${by}`, ` for "${q.action}"`);
-    if (v !== null) return v;
+    if (v !== null) return { ...v, series };
     const seen = q.distribution.order !== undefined ? `[${values.join(', ')}]` : tallyText(tally(values));
-    return ok(`${okN} of ${t.count} requests of "${q.action}" succeeded; servers by ${by}: ${seen}`, `"${q.action}"의 요청 ${t.count}개 중 ${okN}개 성공, 응답한 서버(${by}): ${seen}`);
+    return { ...ok(`${okN} of ${t.count} requests of "${q.action}" succeeded; servers by ${by}: ${seen}`, `"${q.action}"의 요청 ${t.count}개 중 ${okN}개 성공, 응답한 서버(${by}): ${seen}`), series };
   }
   return ok(`${okN} of ${t.count} requests of "${q.action}" succeeded`, `"${q.action}"의 요청 ${t.count}개 중 ${okN}개 성공`);
 }

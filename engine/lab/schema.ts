@@ -369,6 +369,12 @@ export const TrafficAction = Type.Object(
         keepAlive: Type.Optional(Type.Boolean({ default: false, description: 'Reuse one connection for several HTTP requests (default false: a new connection each).' })),
         interval: Type.Optional(Duration('Pause between starting one request and the next (default 0s).')),
         timeout: Type.Optional(Duration('A request that takes longer fails (default 5s).', '5s')),
+        background: Type.Optional(
+          Type.Boolean({
+            default: false,
+            description: 'Start the requests and go on to the next action without waiting for them (connections held open, e.g. `/delay?ms=20000`); a check sees them as they are then (default false: wait until all are done).',
+          }),
+        ),
       },
       { additionalProperties: false, title: 'TrafficActionBody', description: 'Requests or connections from a host.' },
     ),

@@ -73,7 +73,7 @@ function actionText(a: NormalAction): string {
     case 'traffic': {
       const s = a.spec;
       const target = s.url ?? `${s.protocol ?? 'tcp'} ${s.to}:${s.port ?? ''}`;
-      return `traffic ${s.from} → ${target} ×${s.count ?? 1}${(s.concurrency ?? 1) > 1 ? ` (${s.concurrency} at a time)` : ''}`;
+      return `traffic ${s.from} → ${target} ×${s.count ?? 1}${(s.concurrency ?? 1) > 1 ? ` (${s.concurrency} at a time)` : ''}${s.background ? ' in the background' : ''}`;
     }
     case 'fault':
       return `fault ${a.target} ${a.name} ${a.op}`;
@@ -267,6 +267,12 @@ export class LabSession {
         const d = this.topo.devices.get(a.spec.from);
         if (!d?.host) throw new Error(`traffic from ${a.spec.from}: not a host`);
         const t = startTraffic(d.host, a.spec);
+        if (a.spec.background) {
+          // Runs on as virtual time passes; checks see its requests as they are then.
+          if (a.spec.id !== undefined) this.trafficResults.set(a.spec.id, t.result);
+          this.network.runFor(0);
+          return { kind: a.kind, id: a.spec.id ?? null, text, transcript: `${text}: started\n`, exitCode: null, traffic: t.result };
+        }
         this.network.runUntilCondition(() => t.result.done, t.limit);
         if (!t.result.done) t.cancel();
         if (a.spec.id !== undefined) this.trafficResults.set(a.spec.id, t.result);
