@@ -28,6 +28,9 @@ export const ENGINE_LAYERS: Record<string, readonly string[]> = {
   host: ['cli', 'lab', 'devices', 'stack', 'net', 'capture', 'tap', 'wire', 'sim'],
 };
 
+/** The one engine module the app shell (app/main, app/web) may import. */
+export const APP_ENGINE_ENTRY = 'engine/host/index.ts';
+
 /** The one module allowed to read the wall clock (it paces virtual time against it). */
 export const WALLCLOCK_ALLOWED = new Set(['engine/sim/pacer.ts']);
 
@@ -79,7 +82,21 @@ export function lintFile(root: string, file: string, text: string): Problem[] {
       const target = relative(root, resolve(dirname(file), spec)).split(sep).join('/');
       const there = layerOf(target);
       if (here.area === 'engine' && there.area === 'app') {
-        report(node, `engine code must not import app/ ('${spec}'): the engine knows nothing of its UI`);
+        // The engine host implements the bridge contract, so it (and only it) may use app/shared.
+        if (here.layer === 'host' && there.layer === 'shared') return;
+        report(node, `engine code must not import app/ ('${spec}'): the engine knows nothing of its UI (only engine/host may use app/shared)`);
+        return;
+      }
+      if (here.area === 'app' && here.layer === 'shared' && !(there.area === 'app' && there.layer === 'shared')) {
+        report(node, `app/shared is the pure bridge contract and imports only app/shared ('${spec}')`);
+        return;
+      }
+      if (here.area === 'app' && here.layer !== 'renderer' && here.layer !== 'shared' && there.area === 'engine' && target !== APP_ENGINE_ENTRY) {
+        report(node, `app/${here.layer} imports the engine only through ${APP_ENGINE_ENTRY} ('${spec}')`);
+        return;
+      }
+      if (here.area === 'app' && here.layer === 'preload' && there.area === 'engine') {
+        report(node, `app/preload must not import the engine ('${spec}'): it only forwards the bridge`);
         return;
       }
       if (here.area === 'engine' && here.layer && there.area === 'engine' && there.layer && there.layer !== here.layer) {
@@ -92,11 +109,15 @@ export function lintFile(root: string, file: string, text: string): Problem[] {
       if (here.area === 'app' && here.layer === 'renderer' && there.area === 'engine') {
         report(node, `app/renderer must not import engine internals ('${spec}'); use the bridge's types in app/shared`);
       }
-      if (here.area === 'app' && here.layer === 'renderer' && there.area === 'app' && (there.layer === 'main' || there.layer === 'web')) {
+      if (here.area === 'app' && here.layer === 'renderer' && there.area === 'app' && (there.layer === 'main' || there.layer === 'web' || there.layer === 'preload')) {
         report(node, `app/renderer must not import app/${there.layer} ('${spec}'); it talks to it only through the bridge`);
       }
-    } else if (here.area === 'app' && here.layer === 'renderer' && NODE_BUILTINS.has(spec)) {
-      report(node, `app/renderer must not import the Node built-in '${spec}'`);
+    } else if (here.area === 'app' && (here.layer === 'renderer' || here.layer === 'shared') && NODE_BUILTINS.has(spec)) {
+      report(node, `app/${here.layer} must not import the Node built-in '${spec}'`);
+    } else if (here.area === 'app' && here.layer === 'shared') {
+      report(node, `app/shared is pure and imports no package ('${spec}')`);
+    } else if (here.area === 'app' && here.layer === 'renderer' && spec === 'electron') {
+      report(node, `app/renderer must not import electron: it talks to the shell only through the bridge`);
     } else if (here.area === 'engine' && (here.layer === 'wire' || here.layer === 'sim') && NODE_BUILTINS.has(spec)) {
       report(node, `engine/${here.layer} is pure computation and must not import the Node built-in '${spec}'`);
     }

@@ -1,0 +1,813 @@
+/**
+ * The engine side of the bridge (app/shared/bridge.ts): one `EngineService` per engine host (a worker
+ * thread). It validates every call against the bridge's schemas, then acts on the open lab session:
+ * consoles, steps and checks, the timeline (real-time pacing, single steps, step back by
+ * deterministic replay), the packet table and files.
+ *
+ * Step back: every input that changes the lab (console lines, keystrokes, Ctrl-C, step setup, checks
+ * that run commands) is recorded with the scheduler's event count and virtual time at which it was
+ * applied. Going back to event N rebuilds the lab from its seed and re-applies the inputs at the same
+ * points while stepping the scheduler to N — the same lab, seed and inputs give the same events.
+ *
+ * Error contract: `call` rejects with a BridgeError (bad arguments, no lab, not found ...) and leaves
+ * the state as it was; it never throws synchronously.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { loadLab, formatProblem } from '../lab/load.ts';
+import type { Lab, Step } from '../lab/schema.ts';
+import { RealTimePacer } from '../sim/pacer.ts';
+import type { Execution } from '../devices/shell.ts';
+import { parseDuration } from '../sim/time.ts';
+import {
+  BRIDGE_VERSION,
+  BridgeError,
+  validateCall,
+  type BridgeEventMap,
+  type Completion,
+  type ConsoleInfo,
+  type DeviceState,
+  type EventName,
+  type ExecResult,
+  type Lang,
+  type LabInfo,
+  type OpenedCapture,
+  type OpenedLab,
+  type PacketCount,
+  type Score,
+  type StepCheckResult,
+  type StepInfo,
+  type StepState,
+  type StepStatus,
+  type Text,
+  type TimelineState,
+  type AppInfo,
+  type WiresharkInfo,
+} from '../../app/shared/bridge.ts';
+import { buildSession, type ConsoleTarget, type LabSession } from './session.ts';
+import { PacketTable, tableFromFile } from './packets.ts';
+import { detail } from './dissect.ts';
+import { consoleActions, evaluateChecks, setupLines, type ConsoleRecord } from './checks.ts';
+import { LineEditor, commonPrefix } from './line.ts';
+import { findWireshark, openInWireshark } from './wireshark.ts';
+import { syntheticTable } from './synthetic.ts';
+
+export interface EngineServiceOptions {
+  /** Directory holding the lab files (searched recursively for *.yaml). */
+  readonly labsDir: string;
+  readonly emit: <E extends EventName>(name: E, payload: BridgeEventMap[E]) => void;
+  readonly version?: string;
+  /** The system locale (e.g. 'ko-KR'); the UI language defaults from it. */
+  readonly locale?: string;
+  /** Lab id to open first; default: the first 08-01 lab, else the first lab. */
+  readonly defaultLab?: string;
+}
+
+interface CatalogEntry {
+  readonly id: string;
+  readonly file: string;
+  readonly lab: Lab | null;
+  readonly problems: string[];
+}
+
+interface StepProgress {
+  status: StepStatus;
+  earned: number;
+  total: number;
+  last?: StepCheckResult;
+  hints: number;
+}
+
+type Op =
+  | { readonly k: 'open'; readonly consoleId: string; readonly device: string }
+  | { readonly k: 'exec'; readonly consoleId: string; readonly line: string }
+  | { readonly k: 'keys'; readonly consoleId: string; readonly data: string }
+  | { readonly k: 'interrupt'; readonly consoleId: string }
+  | { readonly k: 'setup'; readonly step: number }
+  | { readonly k: 'check'; readonly step: number };
+
+interface InputRecord {
+  readonly event: number;
+  readonly time: number;
+  readonly op: Op;
+  /** Event count once the op returned (ops that drive time synchronously move it). */
+  end: number;
+}
+
+interface OpenConsole {
+  readonly id: string;
+  readonly device: string;
+  readonly target: ConsoleTarget;
+  readonly editor: LineEditor;
+  running: Execution | null;
+}
+
+interface Running {
+  readonly entry: CatalogEntry;
+  readonly lab: Lab;
+  session: LabSession;
+  table: PacketTable;
+  pacer: RealTimePacer;
+  consoles: Map<string, OpenConsole>;
+  consoleLog: ConsoleRecord[];
+  current: number;
+  /** Packet count when each step became current (capture checks look at packets since). */
+  stepStart: number[];
+  inputs: InputRecord[];
+  /** Set while re-applying inputs: output events are not sent again. */
+  replaying: boolean;
+  unsubscribe: () => void;
+}
+
+const MAX_REPLAY_EVENTS = 50_000_000;
+
+function textOf(t: unknown): Text {
+  if (typeof t === 'string') return { ko: t, en: t };
+  if (t && typeof t === 'object' && 'ko' in t && 'en' in t) return t as Text;
+  return { ko: '', en: '' };
+}
+
+function findLabFiles(dir: string, out: string[] = []): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (n.startsWith('.') || n === 'node_modules') continue;
+    const p = join(dir, n);
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) findLabFiles(p, out);
+    else if (/\.ya?ml$/.test(n)) out.push(p);
+  }
+  return out;
+}
+
+const crlf = (s: string): string => s.replace(/\r?\n/g, '\r\n');
+
+export class EngineService {
+  private catalog: CatalogEntry[] = [];
+  private readonly progress = new Map<string, StepProgress[]>();
+  private run: Running | null = null;
+  private fileTable: PacketTable | null = null;
+  private language: Lang;
+  private nextConsole = 1;
+  private appendTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly handlers: Record<string, (...args: never[]) => unknown>;
+
+  constructor(private readonly opts: EngineServiceOptions) {
+    this.language = /^ko\b/i.test(opts.locale ?? '') ? 'ko' : 'en';
+    this.scan();
+    this.handlers = {
+      'app.info': () => this.appInfo(),
+      'app.setLanguage': (l: Lang) => this.setLanguage(l),
+      'labs.list': () => this.listLabs(),
+      'labs.open': (id: string) => this.openLab(id),
+      'labs.current': () => (this.run ? this.opened(this.run) : null),
+      'labs.reset': () => this.resetLab(),
+      'steps.current': () => this.stepState(this.need().current),
+      'steps.goto': (i: number) => this.gotoStep(i),
+      'steps.setup': (i?: number) => this.applyInput({ k: 'setup', step: this.stepIndex(i) }) as ExecResult,
+      'steps.check': (i?: number) => this.applyInput({ k: 'check', step: this.stepIndex(i) }) as StepCheckResult,
+      'steps.hint': (i?: number) => this.hint(this.stepIndex(i)),
+      'steps.score': () => this.score(),
+      'consoles.open': (d: string) => this.openConsole(d),
+      'consoles.close': (id: string) => this.closeConsole(id),
+      'consoles.exec': (id: string, line: string) => this.execConsole(id, line),
+      'consoles.keys': (id: string, data: string) => {
+        this.console(id);
+        this.applyInput({ k: 'keys', consoleId: id, data });
+        return null;
+      },
+      'consoles.complete': (id: string, before: string) => this.complete(id, before),
+      'consoles.interrupt': (id: string) => {
+        this.console(id);
+        this.applyInput({ k: 'interrupt', consoleId: id });
+        return null;
+      },
+      'topology.get': () => this.need().session.topology(),
+      'timeline.state': () => this.timeline(),
+      'timeline.play': () => this.play(),
+      'timeline.pause': () => this.pause(),
+      'timeline.stepForward': (u?: 'event' | 'packet') => this.stepForward(u ?? 'event'),
+      'timeline.stepBack': (u?: 'event' | 'packet') => this.stepBack(u ?? 'event'),
+      'timeline.setSpeed': (x: number) => this.setSpeed(x),
+      'packets.points': () => this.table().pointInfo(),
+      'packets.setView': (p: string | null) => this.setView(p),
+      'packets.count': () => this.table().count(),
+      'packets.rows': (from: number, count: number) => this.table().rows(from, count),
+      'packets.detail': (n: number) => detail(this.packet(n).frame),
+      'packets.bytes': (n: number) => this.packet(n).frame.slice(),
+      'packets.setFilter': (e: string) => this.table().setFilter(e),
+      'packets.loadSynthetic': (n: number) => this.loadSynthetic(n),
+      'files.openCaptureBytes': (name: string, bytes: Uint8Array) => this.openCapture(name, bytes),
+      'files.captureBytes': () => this.table().toPcapng(),
+      'files.wireshark': () => this.wireshark(),
+      'files.openInWireshark': () => this.openWireshark(),
+      'devices.state': (d: string) => this.deviceState(d),
+    };
+  }
+
+  /** Validates and runs one bridge call. */
+  async call(method: string, args: unknown): Promise<unknown> {
+    const bad = validateCall(method, args);
+    if (bad) throw bad;
+    const h = this.handlers[method];
+    if (h === undefined) throw new BridgeError('unsupported', `${method} is answered by the app shell, not the engine host`);
+    return (h as (...a: unknown[]) => unknown)(...(args as unknown[]));
+  }
+
+  dispose(): void {
+    this.closeLab();
+    if (this.appendTimer) clearTimeout(this.appendTimer);
+  }
+
+  // ---- labs ----------------------------------------------------------------------------------------
+
+  private scan(): void {
+    this.catalog = findLabFiles(this.opts.labsDir).flatMap((file) => {
+      let textData: string;
+      try {
+        textData = readFileSync(file, 'utf8');
+      } catch {
+        return [];
+      }
+      const rel = relative(this.opts.labsDir, file).split(sep).join('/');
+      const r = loadLab(textData, rel);
+      const id = r.lab?.id ?? /^id:\s*(\S+)/m.exec(textData)?.[1] ?? rel;
+      return [{ id, file, lab: r.lab, problems: r.problems.map(formatProblem) }];
+    });
+    this.catalog.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private defaultLabId(): string | null {
+    const ok = this.catalog.filter((e) => e.lab);
+    if (this.opts.defaultLab && ok.some((e) => e.id === this.opts.defaultLab)) return this.opts.defaultLab;
+    return (ok.find((e) => e.id.startsWith('08-01')) ?? ok[0])?.id ?? null;
+  }
+
+  private appInfo(): AppInfo {
+    return { version: this.opts.version ?? '0.0.0', bridgeVersion: BRIDGE_VERSION, language: this.language, defaultLab: this.defaultLabId() };
+  }
+
+  private setLanguage(l: Lang): Lang {
+    this.language = l;
+    this.opts.emit('language', l);
+    return l;
+  }
+
+  private progressOf(e: CatalogEntry): StepProgress[] {
+    let p = this.progress.get(e.id);
+    if (!p) {
+      p = (e.lab?.steps ?? []).map((s) => ({ status: 'pending' as StepStatus, earned: 0, total: (s.checks ?? []).reduce((a, c) => a + (c.weight ?? 1), 0), hints: 0 }));
+      this.progress.set(e.id, p);
+    }
+    return p;
+  }
+
+  private info(e: CatalogEntry): LabInfo {
+    const p = this.progressOf(e);
+    const lab = e.lab;
+    return {
+      id: e.id,
+      chapter: lab?.chapter !== undefined ? String(lab.chapter) : e.id.split('-')[0] ?? '',
+      title: lab ? textOf(lab.title) : { ko: e.id, en: e.id },
+      ...(lab?.summary ? { summary: textOf(lab.summary) } : {}),
+      steps: lab?.steps.length ?? 0,
+      progress: {
+        passed: p.filter((s) => s.status === 'passed').length,
+        steps: p.length,
+        earned: p.reduce((a, s) => a + s.earned, 0),
+        total: p.filter((s) => s.last).reduce((a, s) => a + s.total, 0),
+      },
+      problems: e.problems,
+    };
+  }
+
+  private listLabs(): LabInfo[] {
+    this.scan();
+    return this.catalog.map((e) => this.info(e));
+  }
+
+  private steps(lab: Lab): StepInfo[] {
+    return lab.steps.map((s, index) => ({
+      index,
+      id: s.id,
+      title: textOf(s.title),
+      instructions: textOf(s.instructions),
+      hintCount: s.hints?.length ?? 0,
+      checks: (s.checks ?? []).map((c) => ({ id: c.id, weight: c.weight ?? 1, ...(c.description ? { description: textOf(c.description) } : {}) })),
+      hasSetup: (s.setup?.length ?? 0) > 0,
+    }));
+  }
+
+  private opened(r: Running): OpenedLab {
+    return { lab: this.info(r.entry), steps: this.steps(r.lab), current: r.current, topology: r.session.topology(), seed: r.session.seed };
+  }
+
+  private openLab(id: string): OpenedLab {
+    const e = this.catalog.find((x) => x.id === id) ?? (this.scan(), this.catalog.find((x) => x.id === id));
+    if (!e) throw new BridgeError('not-found', `no lab ${JSON.stringify(id)} (labs: ${this.catalog.map((x) => x.id).join(', ') || 'none'})`);
+    if (!e.lab) throw new BridgeError('failed', `lab ${id} does not load:\n${e.problems.join('\n')}`);
+    const session = buildSession(e.lab); // may throw: the old lab stays open then
+    this.closeLab();
+    this.fileTable = null;
+    const r = this.start(e, e.lab, session, 0);
+    this.run = r;
+    const o = this.opened(r);
+    this.opts.emit('labChanged', { lab: o });
+    this.opts.emit('timeline', this.timeline());
+    this.opts.emit('packetsAppended', r.table.count());
+    return o;
+  }
+
+  private start(entry: CatalogEntry, lab: Lab, session: LabSession, current: number): Running {
+    const points = session.capturePoints();
+    const table = new PacketTable(
+      points.map((p) => ({ id: p.id, ifName: p.at.includes('.') ? p.at.replace('.', ':') : p.id, ...(p.description ? { description: p.description } : {}) })),
+      session.epochNs,
+      (n) => session.resolveHost(n),
+    );
+    const r: Running = {
+      entry,
+      lab,
+      session,
+      table,
+      pacer: new RealTimePacer(session.network.sched, { onError: (err) => this.pacerError(err) }),
+      consoles: new Map(),
+      consoleLog: [],
+      current,
+      stepStart: [],
+      inputs: [],
+      replaying: false,
+      unsubscribe: () => {},
+    };
+    r.stepStart[current] = 0;
+    r.unsubscribe = this.attachCapture(r);
+    r.pacer.start();
+    return r;
+  }
+
+  private attachCapture(r: Running): () => void {
+    const points = r.session.capturePoints();
+    const sched = r.session.network.sched;
+    const sub = r.session.network.trace.subscribe((e) => {
+      for (let i = 0; i < points.length; i++) {
+        if (!points[i]!.matches(e)) continue;
+        r.table.add({
+          point: i,
+          timeNs: e.time,
+          frame: e.frame.slice(), // frames are borrowed (engine/net/trace.ts)
+          event: sched.eventCount,
+          direction: e.direction === 'in' ? 'inbound' : 'outbound',
+          ...(e.note ? { comment: e.note } : {}),
+        });
+        this.noteAppend();
+      }
+    });
+    return () => sub.dispose();
+  }
+
+  /** Coalesces packet-append events (at most one per 50 ms of wall time). */
+  private noteAppend(): void {
+    if (this.run?.replaying || this.appendTimer) return;
+    this.appendTimer = setTimeout(() => {
+      this.appendTimer = undefined;
+      if (this.run && !this.fileTable) this.opts.emit('packetsAppended', this.run.table.count());
+    }, 50);
+  }
+
+  private pacerError(err: unknown): void {
+    const r = this.run;
+    if (!r) return;
+    for (const c of r.consoles.values()) this.opts.emit('consoleOutput', { consoleId: c.id, data: crlf(`\n[engine stopped: ${(err as Error)?.message ?? String(err)}]\n`) });
+    this.opts.emit('timeline', this.timeline());
+  }
+
+  private closeLab(): void {
+    const r = this.run;
+    if (!r) return;
+    r.pacer.dispose();
+    r.unsubscribe();
+    for (const c of r.consoles.values()) c.running?.interrupt();
+    r.session.dispose();
+    this.run = null;
+  }
+
+  private resetLab(): OpenedLab {
+    const r = this.need();
+    return this.openLab(r.entry.id);
+  }
+
+  private need(): Running {
+    if (!this.run) throw new BridgeError('no-lab', 'no lab is open (labs.open first)');
+    return this.run;
+  }
+
+  // ---- steps ---------------------------------------------------------------------------------------
+
+  private stepIndex(i: number | undefined): number {
+    const r = this.need();
+    const idx = i ?? r.current;
+    if (idx >= r.lab.steps.length) throw new BridgeError('not-found', `step ${idx} does not exist (the lab has ${r.lab.steps.length})`);
+    return idx;
+  }
+
+  private stepState(i: number): StepState {
+    const r = this.need();
+    const p = this.progressOf(r.entry)[i]!;
+    const hints = (r.lab.steps[i]!.hints ?? []).slice(0, p.hints).map(textOf);
+    return { index: i, status: p.status, hints, ...(p.last ? { last: p.last } : {}) };
+  }
+
+  private gotoStep(i: number): StepState {
+    const r = this.need();
+    const idx = this.stepIndex(i);
+    r.current = idx;
+    r.stepStart[idx] = r.table.total;
+    const s = this.stepState(idx);
+    this.opts.emit('stepChanged', s);
+    return s;
+  }
+
+  private hint(i: number): Text | null {
+    const r = this.need();
+    const p = this.progressOf(r.entry)[i]!;
+    const hints = r.lab.steps[i]!.hints ?? [];
+    if (p.hints >= hints.length) return null;
+    const h = textOf(hints[p.hints]);
+    p.hints++;
+    this.opts.emit('stepChanged', this.stepState(i));
+    return h;
+  }
+
+  private score(): Score {
+    const r = this.need();
+    const p = this.progressOf(r.entry);
+    return {
+      earned: p.reduce((a, s) => a + s.earned, 0),
+      total: p.reduce((a, s) => a + s.total, 0),
+      perStep: p.map((s, index) => ({ index, earned: s.earned, total: s.total, status: s.status })),
+    };
+  }
+
+  private doSetup(r: Running, i: number): ExecResult {
+    const step: Step = r.lab.steps[i]!;
+    let out = '';
+    let code = 0;
+    this.withPacerHeld(r, () => {
+      for (const a of setupLines(step)) {
+        if ('sleep' in a) {
+          const d = parseDuration(a.sleep);
+          if (d.ok) r.session.network.runFor(d.value);
+          out += `sleep ${a.sleep}\n`;
+          continue;
+        }
+        const ex = r.session.run(a.device, a.command);
+        out += `${a.device}> ${a.command}\n${ex?.output ?? `no console on ${a.device}\n`}`;
+        code = ex?.exitCode ?? 1;
+      }
+    });
+    return { exitCode: code, output: out, prompt: '' };
+  }
+
+  private doCheck(r: Running, i: number): StepCheckResult {
+    const actions = consoleActions(r.lab.steps);
+    const since = r.stepStart[i] ?? 0;
+    const pointIds = r.table.points.map((p) => p.id);
+    let checks: StepCheckResult['checks'] = [];
+    this.withPacerHeld(r, () => {
+      checks = evaluateChecks(r.lab.steps[i]!, {
+        session: r.session,
+        consoleLog: r.consoleLog,
+        action: (id) => actions.get(id) ?? null,
+        packets: (point) => {
+          const k = pointIds.indexOf(point);
+          if (k < 0) return null;
+          const out = [];
+          for (let n = since + 1; n <= r.table.total; n++) {
+            const p = r.table.packet(n)!;
+            if (p.point === k) out.push(p);
+          }
+          return out;
+        },
+      });
+    });
+    const earned = checks.filter((c) => c.pass).reduce((a, c) => a + c.weight, 0);
+    const total = checks.reduce((a, c) => a + c.weight, 0);
+    const result: StepCheckResult = { step: i, pass: checks.every((c) => c.pass), checks, earned, total };
+    if (!r.replaying) {
+      const p = this.progressOf(r.entry)[i]!;
+      p.last = result;
+      p.earned = earned;
+      p.status = result.pass ? 'passed' : 'failed';
+      this.opts.emit('stepChanged', this.stepState(i));
+    }
+    return result;
+  }
+
+  /** Runs `fn` with real-time pacing held, so work that drives virtual time itself is not raced. */
+  private withPacerHeld(r: Running, fn: () => void): void {
+    const playing = r.pacer.running && !r.pacer.paused;
+    if (playing) r.pacer.pause();
+    try {
+      fn();
+    } finally {
+      if (playing) r.pacer.resume();
+    }
+  }
+
+  // ---- inputs (recorded for replay) -----------------------------------------------------------------
+
+  private applyInput(op: Op): unknown {
+    const r = this.need();
+    if (!r.pacer.paused) r.pacer.sync();
+    const sched = r.session.network.sched;
+    const rec: InputRecord = { event: sched.eventCount, time: sched.now, op, end: sched.eventCount };
+    r.inputs.push(rec);
+    try {
+      return this.perform(r, op);
+    } finally {
+      rec.end = sched.eventCount;
+      r.pacer.wake();
+    }
+  }
+
+  private perform(r: Running, op: Op): unknown {
+    switch (op.k) {
+      case 'open':
+        return this.createConsole(r, op.consoleId, op.device);
+      case 'exec':
+        return this.startExec(r, r.consoles.get(op.consoleId)!, op.line, () => {});
+      case 'keys':
+        r.consoles.get(op.consoleId)?.editor.feed(op.data);
+        return null;
+      case 'interrupt':
+        r.consoles.get(op.consoleId)?.running?.interrupt();
+        return null;
+      case 'setup':
+        return this.doSetup(r, op.step);
+      case 'check':
+        return this.doCheck(r, op.step);
+    }
+  }
+
+  // ---- consoles ------------------------------------------------------------------------------------
+
+  private openConsole(device: string): ConsoleInfo {
+    const r = this.need();
+    if (!r.session.console(device)) {
+      const exists = r.session.devices().includes(device);
+      throw new BridgeError('not-found', exists ? `${device} has no console` : `no device ${device} (devices: ${r.session.devices().join(', ')})`);
+    }
+    const id = `c${this.nextConsole++}`;
+    return this.applyInput({ k: 'open', consoleId: id, device }) as ConsoleInfo;
+  }
+
+  private createConsole(r: Running, id: string, device: string): ConsoleInfo {
+    const target = r.session.console(device)!;
+    const emit = (data: string): void => {
+      if (!r.replaying) this.opts.emit('consoleOutput', { consoleId: id, data });
+    };
+    const con: OpenConsole = {
+      id,
+      device,
+      target,
+      running: null,
+      editor: new LineEditor({
+        write: emit,
+        prompt: () => target.prompt(),
+        complete: (before) => target.complete(before),
+        interrupt: () => con.running?.interrupt(),
+        submit: (line, done) => {
+          this.startExec(r, con, line, done, true);
+        },
+      }),
+    };
+    r.consoles.set(id, con);
+    const greeting = target.greeting() + target.prompt();
+    return { consoleId: id, device, kind: target.kind, prompt: target.prompt(), greeting: crlf(greeting) };
+  }
+
+  private console(id: string): OpenConsole {
+    const c = this.need().consoles.get(id);
+    if (!c) throw new BridgeError('not-found', `no console ${id}`);
+    return c;
+  }
+
+  private closeConsole(id: string): null {
+    const r = this.need();
+    const c = this.console(id);
+    c.running?.interrupt();
+    r.consoles.delete(id);
+    return null;
+  }
+
+  /** Starts a line on a console; resolves when it finishes. `echoed`: typed through the line editor. */
+  private startExec(r: Running, con: OpenConsole, line: string, done: () => void, echoed = false): Promise<ExecResult> {
+    if (con.running && !con.running.done) {
+      return Promise.reject(new BridgeError('failed', `a command is still running on ${con.device} (interrupt it first)`));
+    }
+    if (!echoed && !r.replaying) this.opts.emit('consoleOutput', { consoleId: con.id, data: crlf(`${line}\n`) });
+    const ex = con.target.exec(line, {
+      write: (text) => {
+        if (!r.replaying) this.opts.emit('consoleOutput', { consoleId: con.id, data: crlf(text) });
+      },
+    });
+    con.running = ex;
+    const rec: ConsoleRecord = {
+      device: con.device,
+      line,
+      get output() {
+        return ex.output;
+      },
+      get exitCode() {
+        return ex.exitCode;
+      },
+    };
+    r.consoleLog.push(rec);
+    return new Promise<ExecResult>((resolve) => {
+      ex.onDone((code) => {
+        if (con.running === ex) con.running = null;
+        const prompt = con.target.prompt();
+        if (!r.replaying) this.opts.emit('consoleDone', { consoleId: con.id, exitCode: code, prompt });
+        done();
+        if (!echoed && !r.replaying) this.opts.emit('consoleOutput', { consoleId: con.id, data: prompt });
+        resolve({ exitCode: code, output: ex.output, prompt });
+      });
+    });
+  }
+
+  private execConsole(id: string, line: string): Promise<ExecResult> {
+    const c = this.console(id);
+    if (c.running && !c.running.done) return Promise.reject(new BridgeError('failed', `a command is still running on ${c.device} (interrupt it first)`));
+    return this.applyInput({ k: 'exec', consoleId: id, line }) as Promise<ExecResult>;
+  }
+
+  private complete(id: string, before: string): Completion {
+    const c = this.console(id);
+    const candidates = c.target.complete(before);
+    return { candidates, common: commonPrefix(candidates) };
+  }
+
+  // ---- timeline ------------------------------------------------------------------------------------
+
+  private timeline(): TimelineState {
+    const r = this.run;
+    if (!r) return { mode: 'paused', speed: 1, nowNs: 0, eventCount: 0, canStepBack: false };
+    const s = r.session.network.sched;
+    const next = s.peekLabel();
+    return {
+      mode: r.pacer.running && !r.pacer.paused ? 'playing' : 'paused',
+      speed: r.pacer.speed,
+      nowNs: r.pacer.running ? r.pacer.virtualNow() : s.now,
+      eventCount: s.eventCount,
+      canStepBack: s.eventCount > 0,
+      ...(next !== undefined ? { next } : {}),
+    };
+  }
+
+  private emitTimeline(): TimelineState {
+    const t = this.timeline();
+    this.opts.emit('timeline', t);
+    return t;
+  }
+
+  private play(): TimelineState {
+    const r = this.need();
+    if (!r.pacer.running) r.pacer.start();
+    else r.pacer.resume();
+    return this.emitTimeline();
+  }
+
+  private pause(): TimelineState {
+    this.need().pacer.pause();
+    return this.emitTimeline();
+  }
+
+  private setSpeed(x: number): TimelineState {
+    this.need().pacer.setSpeed(x);
+    return this.emitTimeline();
+  }
+
+  private stepForward(unit: 'event' | 'packet'): TimelineState {
+    const r = this.need();
+    r.pacer.pause();
+    const s = r.session.network.sched;
+    if (unit === 'packet') {
+      const before = r.table.total;
+      for (let n = 0; n < 100_000 && r.table.total === before; n++) if (!s.step()) break;
+    } else {
+      s.step();
+    }
+    this.opts.emit('packetsAppended', r.table.count());
+    return this.emitTimeline();
+  }
+
+  private stepBack(unit: 'event' | 'packet'): TimelineState {
+    const r = this.need();
+    r.pacer.pause();
+    const now = r.session.network.sched.eventCount;
+    const target = unit === 'packet' ? r.table.packetEventBefore(r.table.packet(r.table.total)?.event ?? now) : now - 1;
+    if (target < 0 || now === 0) return this.emitTimeline();
+    this.replayTo(r, Math.max(0, target));
+    this.opts.emit('packetsAppended', this.run!.table.count());
+    return this.emitTimeline();
+  }
+
+  /** Rebuilds the lab from its seed and re-applies recorded inputs up to scheduler event `target`. */
+  private replayTo(old: Running, target: number): void {
+    const session = buildSession(old.lab);
+    const inputs = old.inputs;
+    old.pacer.dispose();
+    old.unsubscribe();
+    old.session.dispose();
+    const r = this.start(old.entry, old.lab, session, old.current);
+    r.pacer.pause();
+    r.stepStart = [...old.stepStart];
+    r.replaying = true;
+    this.run = r;
+    const sched = session.network.sched;
+    try {
+      for (const rec of inputs) {
+        if (rec.event > target || rec.end > target) break;
+        while (sched.eventCount < rec.event) if (!sched.step()) break;
+        if (sched.now < rec.time) sched.runUntil(rec.time);
+        r.inputs.push({ ...rec });
+        const res = this.perform(r, rec.op);
+        if (res instanceof Promise) res.catch(() => {});
+      }
+      let guard = 0;
+      while (sched.eventCount < target && guard++ < MAX_REPLAY_EVENTS) if (!sched.step()) break;
+    } finally {
+      r.replaying = false;
+    }
+    // Consoles that were open keep their ids; ones opened after the target come back too (empty).
+    for (const c of old.consoles.values()) if (!r.consoles.has(c.id)) this.createConsole(r, c.id, c.device);
+    r.table.truncateAfterEvent(target);
+  }
+
+  // ---- packets and files ---------------------------------------------------------------------------
+
+  private table(): PacketTable {
+    if (this.fileTable) return this.fileTable;
+    return this.need().table;
+  }
+
+  private setView(point: string | null): PacketCount {
+    const c = this.table().setView(point);
+    if (c === null) throw new BridgeError('not-found', `no capture point ${point} (points: ${this.table().points.map((p) => p.id).join(', ')})`);
+    return c;
+  }
+
+  private packet(n: number) {
+    const p = this.table().packet(n);
+    if (!p) throw new BridgeError('not-found', `no packet ${n} (there are ${this.table().total})`);
+    return p;
+  }
+
+  private openCapture(name: string, bytes: Uint8Array): OpenedCapture {
+    const r = tableFromFile(name, bytes);
+    if ('error' in r) throw new BridgeError('failed', r.error);
+    this.closeLab();
+    this.fileTable = r.table;
+    this.opts.emit('labChanged', { lab: null });
+    this.opts.emit('packetsAppended', r.table.count());
+    return r.opened;
+  }
+
+  /** Test hook (PKTLAB_TEST_HOOKS=1): n synthetic packets as an offline capture. */
+  private loadSynthetic(count: number): OpenedCapture {
+    if (process.env.PKTLAB_TEST_HOOKS !== '1') throw new BridgeError('unsupported', 'packets.loadSynthetic is a test hook: start the engine host with PKTLAB_TEST_HOOKS=1');
+    const table = syntheticTable(count);
+    this.closeLab();
+    this.fileTable = table;
+    this.opts.emit('labChanged', { lab: null });
+    this.opts.emit('packetsAppended', table.count());
+    return { name: `synthetic-${count}`, count: table.total, points: table.pointInfo() };
+  }
+
+  private wireshark(): WiresharkInfo {
+    const p = findWireshark();
+    return p ? { available: true, path: p } : { available: false };
+  }
+
+  private openWireshark(): null {
+    const p = findWireshark();
+    if (!p) throw new BridgeError('unsupported', 'Wireshark is not installed');
+    openInWireshark(p, this.table().toPcapng(), this.run?.entry.id ?? 'capture');
+    return null;
+  }
+
+  private deviceState(device: string): DeviceState {
+    const s = this.need().session.deviceState(device);
+    if (!s) throw new BridgeError('not-found', `no device ${device}`);
+    return s;
+  }
+}
