@@ -43,7 +43,7 @@ function frame(sw: L4Switch, i: number, flags: number): Uint8Array {
 }
 
 /** A switch whose inside leads nowhere (ARP entries permanent, interface unplugged). */
-function switchOnly(flows: number, capture: boolean): { sw: L4Switch; frames: Uint8Array[]; net: Network; written: () => number } {
+export function switchOnly(flows: number, capture: boolean): { sw: L4Switch; frames: Uint8Array[]; net: Network; written: () => number } {
   const net = new Network({ seed: 1 });
   const sw = new L4Switch(net, 'alteon', { outside: ['13.246.100.1/24'], inside: ['92.75.100.1/24'], maxSessions: Math.max(262_144, flows * 2) });
   sw.outside.addAddress('10.1.0.1/16');
@@ -68,7 +68,7 @@ function switchOnly(flows: number, capture: boolean): { sw: L4Switch; frames: Ui
   return { sw, frames, net, written: () => bytes };
 }
 
-function pps(frames: Uint8Array[], rx: L4Switch['outside'], packets: number): number {
+export function pps(frames: Uint8Array[], rx: L4Switch['outside'], packets: number): number {
   const buf = new Uint8Array(frames[0]!.length);
   let best = 0;
   for (let rep = 0; rep < 5; rep++) {
@@ -82,7 +82,7 @@ function pps(frames: Uint8Array[], rx: L4Switch['outside'], packets: number): nu
   return best;
 }
 
-function connectionsPerSecond(n: number): number {
+export function connectionsPerSecond(n: number): number {
   const net = new Network({ seed: 2 });
   const out = net.addSegment('outside');
   const inn = net.addSegment('inside');

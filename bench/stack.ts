@@ -39,7 +39,7 @@ function lan(mtu = 1500, tcp: TcpOptions = {}) {
 }
 
 /** (a) Short connections, `parallel` at a time, until `budgetMs` of wall time has passed. */
-function connectionsPerSecond(budgetMs: number): number {
+export function connectionsPerSecond(budgetMs: number): number {
   const t = lan();
   const request = Buffer.from('GET / HTTP/1.0\r\nHost: b\r\n\r\n');
   const response = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi');
@@ -72,7 +72,7 @@ function connectionsPerSecond(budgetMs: number): number {
 }
 
 /** (b) One connection pushing `bytes`; returns Gbit/s of payload per wall second. */
-function bulk(bytes: number, mtu: number): number {
+export function bulk(bytes: number, mtu: number): number {
   const t = lan(mtu, { recvBuffer: 4 << 20 });
   let got = 0;
   t.s.tcp.createServer((sock) => sock.on('data', (d) => (got += d.length))).listen(80);

@@ -30,6 +30,26 @@ export class SegmentPort {
   }
 }
 
+interface FdbEntry {
+  readonly key: number;
+  readonly tag: number;
+  readonly mac: MacAddr;
+  port: SegmentPort;
+  seen: Nanos;
+  /** The next entry with the same key. */
+  next: FdbEntry | null;
+}
+
+/** A MAC's low 30 bits (bytes o+2..o+5 less the top two bits): a small integer. */
+function fdbKey(b: Uint8Array, o: number): number {
+  return ((b[o + 2]! & 0x3f) << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!;
+}
+
+/** A MAC's other 18 bits. */
+function fdbTag(b: Uint8Array, o: number): number {
+  return (u16(b, o) << 2) | (b[o + 2]! >>> 6);
+}
+
 export interface MacTableEntry {
   readonly mac: MacAddr;
   readonly port: SegmentPort;
@@ -51,7 +71,10 @@ export class Segment {
   portDelay: Nanos;
   readonly counters = new SegmentCounters();
   private readonly portList: SegmentPort[] = [];
-  private readonly fdb = new Map<MacAddr, { port: SegmentPort; seen: Nanos }>();
+  // The filtering database is keyed by a MAC's low 30 bits (a small integer: a 48-bit number as a
+  // Map key is a heap number, hashed and boxed on every lookup); entries sharing those bits chain,
+  // told apart by `tag`, the other 18 bits.
+  private readonly fdb = new Map<number, FdbEntry>();
 
   /** @internal Made by Network.addSegment. */
   constructor(
@@ -86,14 +109,20 @@ export class Segment {
     this.portList.splice(i, 1);
     port.line.clear();
     port.iface.setAttachment(null);
-    for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
+    for (const head of [...this.fdb.values()]) {
+      for (let e: FdbEntry | null = head; e !== null; e = e.next) if (e.port === port) this.unlink(e);
+    }
   }
 
   /** The filtering database, aged entries excluded (`show mac address-table`). */
   macTable(): MacTableEntry[] {
     const now = this.network.sched.now;
     const out: MacTableEntry[] = [];
-    for (const [mac, e] of this.fdb) if (now - e.seen < this.agingTime) out.push({ mac, port: e.port, seen: e.seen });
+    for (const head of this.fdb.values()) {
+      for (let e: FdbEntry | null = head; e !== null; e = e.next) {
+        if (now - e.seen < this.agingTime) out.push({ mac: e.mac, port: e.port, seen: e.seen });
+      }
+    }
     return out.sort((a, b) => a.mac - b.mac);
   }
 
@@ -102,23 +131,42 @@ export class Segment {
     this.fdb.clear();
   }
 
+  private find(frame: Uint8Array, o: number): FdbEntry | null {
+    let e = this.fdb.get(fdbKey(frame, o)) ?? null;
+    const tag = fdbTag(frame, o);
+    while (e !== null && e.tag !== tag) e = e.next;
+    return e;
+  }
+
+  private unlink(e: FdbEntry): void {
+    const head = this.fdb.get(e.key) as FdbEntry;
+    if (head === e) {
+      if (e.next === null) this.fdb.delete(e.key);
+      else this.fdb.set(e.key, e.next);
+      return;
+    }
+    let p = head;
+    while (p.next !== e) p = p.next as FdbEntry;
+    p.next = e.next;
+  }
+
   private forward(ingress: SegmentPort, frame: Uint8Array): void {
     this.counters.frames++;
     if (frame.length < 14) return; // a runt never leaves the switch
     const now = this.network.sched.now;
-    const src = u48(frame, 6);
-    if ((u16(frame, 6) & 0x0100) === 0) {
-      const e = this.fdb.get(src);
-      if (e === undefined) this.fdb.set(src, { port: ingress, seen: now });
-      else {
+    if ((frame[6]! & 0x01) === 0) {
+      const e = this.find(frame, 6);
+      if (e === null) {
+        const key = fdbKey(frame, 6);
+        this.fdb.set(key, { key, tag: fdbTag(frame, 6), mac: u48(frame, 6), port: ingress, seen: now, next: this.fdb.get(key) ?? null });
+      } else {
         e.port = ingress;
         e.seen = now;
       }
     }
-    if ((u16(frame, 0) & 0x0100) === 0) {
-      const dst = u48(frame, 0);
-      const e = this.fdb.get(dst);
-      if (e !== undefined) {
+    if ((frame[0]! & 0x01) === 0) {
+      const e = this.find(frame, 0);
+      if (e !== null) {
         if (now - e.seen < this.agingTime) {
           if (e.port === ingress) {
             this.counters.filtered++;
@@ -127,7 +175,7 @@ export class Segment {
           e.port.line.push(now + e.port.delay, frame);
           return;
         }
-        this.fdb.delete(dst);
+        this.unlink(e);
         this.counters.aged++;
       }
     }

@@ -450,6 +450,8 @@ const NO_INIT: TcpInit = Object.freeze({});
 
 // Lets parseTcp hand over the validated options area without a public setter (set in Tcp's static block).
 let setRawOptions: (t: Tcp, bytes: Uint8Array, headerLen: number) => void;
+// Likewise for the payload, kept as (bytes, offset) until first read.
+let setLazyPayload: (t: Tcp, bytes: Uint8Array, offset: number) => void;
 
 /** A TCP segment as a value. */
 export class Tcp implements Layer {
@@ -467,8 +469,11 @@ export class Tcp implements Layer {
    */
   checksum: number;
   urgentPointer: number;
-  /** Data; aliases the input after `parseTcp`. `encode()` uses it; `serialize` takes the payload separately. */
-  payload: Uint8Array;
+  // Data; aliases the input after `parseTcp`. Made on first read (see `payload`): a subarray costs
+  // about as much as the rest of a decode, and forwarding paths often never look at the data.
+  private pl: Uint8Array | null;
+  private plSrc: Uint8Array | null;
+  private plOff: number;
 
   // Options are kept as the received bytes (rawBuf[20, rawEnd)) until first read, so parse allocates
   // no option objects (not even a subarray) and re-emitting an untouched parsed segment reproduces
@@ -486,10 +491,26 @@ export class Tcp implements Layer {
     this.window = init.window ?? 0;
     this.checksum = init.checksum ?? 0;
     this.urgentPointer = init.urgentPointer ?? 0;
-    this.payload = init.payload ?? EMPTY;
+    this.pl = init.payload ?? EMPTY;
+    this.plSrc = null;
+    this.plOff = 0;
     this.opts = init.options ?? null;
     this.rawBuf = null;
     this.rawEnd = 0;
+  }
+
+  /** Data; aliases the input after `parseTcp`. `encode()` uses it; `serialize` takes the payload separately. */
+  get payload(): Uint8Array {
+    let p = this.pl;
+    if (p === null) {
+      p = this.pl = (this.plSrc as Uint8Array).subarray(this.plOff);
+      this.plSrc = null;
+    }
+    return p;
+  }
+  set payload(v: Uint8Array) {
+    this.pl = v;
+    this.plSrc = null;
   }
 
   /** Options in wire order. After parse they are decoded on first read (the returned array may be edited). */
@@ -580,6 +601,11 @@ export class Tcp implements Layer {
       t.rawBuf = bytes;
       t.rawEnd = hl;
     };
+    setLazyPayload = (t, bytes, off) => {
+      t.pl = null;
+      t.plSrc = bytes;
+      t.plOff = off;
+    };
   }
 }
 
@@ -635,7 +661,7 @@ export function parseTcp(bytes: Uint8Array, opts?: TcpParseOptions): Result<Tcp>
   t.window = u16(bytes, F.window);
   t.checksum = checksum;
   t.urgentPointer = u16(bytes, F.urgent);
-  t.payload = bytes.subarray(hl);
+  setLazyPayload(t, bytes, hl);
   if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, hl);
   return ok(t);
 }
