@@ -9,6 +9,10 @@
  * skipped. The transcript echoes each line as `DEVICE> COMMAND` (or `sleep DURATION`) on a line of
  * its own, then that command's output. Same lab, seed and script ⇒ the same transcript.
  *
+ * With `--real HOST` (or hosts the lab declares `real: true`) HOST is a Linux network namespace
+ * joined by a TAP (engine/tap): its lines run as real commands (`bash -c LINE`) there, and the lab
+ * runs in wall-clock time (sleep lines then take that long).
+ *
  * Exit status: 0 the script ran (whatever its commands' own exit codes), 1 the lab or the script has
  * a problem (`SCRIPT:LINE: message`) or a file cannot be read or written, 2 usage error.
  */
@@ -17,13 +21,14 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseActionLine } from '../lab/formats.ts';
 import { formatProblem } from '../lab/load.ts';
-import { LabSession } from '../lab/session.ts';
+import { LabSession, type Flow } from '../lab/session.ts';
 import { RealTimePacer } from '../sim/pacer.ts';
 import { parseDuration } from '../sim/time.ts';
 import type { CliIo, Command } from './main.ts';
+import { makeRealHosts } from './run.ts';
 
 const USAGE = 'exec [OPTIONS] LAB';
-const SYNOPSIS = 'exec [--script FILE|-] [--pcap FILE] [--seed N] LAB';
+const SYNOPSIS = 'exec [--script FILE|-] [--pcap FILE] [--seed N] [--real HOST]... LAB';
 
 const HELP = `Usage: pktlab ${SYNOPSIS}
 
@@ -43,6 +48,9 @@ Options:
   --script FILE  read the script from FILE (- for standard input)
   --pcap FILE    write the capture points' packets as pcapng when done
   --seed N       seed of every random choice (default: the lab's seed)
+  --real HOST    make the lab host HOST real: a Linux network namespace joined to the lab by a TAP,
+                 where HOST's lines run as real commands (bash -c LINE); repeatable; needs root.
+                 With a real host the lab runs in wall-clock time.
   -h, --help     show this help
 
 Exit status: 0 the script ran, 1 the lab or script has a problem, 2 usage error.
@@ -80,15 +88,24 @@ export function parseScript(text: string, file: string, devices: readonly string
 
 /** Runs a parsed script on a session; the transcript goes to `out` as it is produced. */
 export function runScript(session: LabSession, lines: readonly ScriptLine[], out: (s: string) => void): void {
+  session.drive(scriptFlow(session, lines, out));
+}
+
+/** runScript, in wall time when the session has real hosts. */
+export function runScriptAsync(session: LabSession, lines: readonly ScriptLine[], out: (s: string) => void): Promise<void> {
+  return session.driveAsync(scriptFlow(session, lines, out));
+}
+
+function* scriptFlow(session: LabSession, lines: readonly ScriptLine[], out: (s: string) => void): Flow<void> {
   for (const l of lines) {
     if ('sleep' in l) {
       out(`${l.text}\n`);
-      session.sleep(l.sleep);
+      yield* session.sleepFlow(l.sleep);
       continue;
     }
     out(`${l.device}> ${l.command}\n`);
     let last = '\n';
-    session.run(l.device, l.command, {
+    yield* session.runFlow(l.device, l.command, {
       write: (t) => {
         if (t === '') return;
         out(t);
@@ -120,12 +137,17 @@ export interface ConsoleStreams {
 
 /**
  * The interactive console. Commands run paced to the wall clock (a pinging host prints once a
- * second) so Ctrl-C can stop them; between commands virtual time stands still.
+ * second) so Ctrl-C can stop them; between commands virtual time stands still, unless a host is
+ * real: then the session's pacer runs all the time.
  */
 export function interactive(session: LabSession, s: ConsoleStreams): Promise<void> {
   const rl = createInterface({ input: s.input, output: s.output, terminal: s.terminal, prompt: '' });
   const write = (t: string): void => void s.output.write(t);
-  const pacer = new RealTimePacer(session.network.sched, { speed: 1 });
+  const shared = session.pacer;
+  const pacer = shared ?? new RealTimePacer(session.network.sched, { speed: 1 });
+  const hold = (): void => {
+    if (shared === null) pacer.pause();
+  };
   let current: string | null = null;
   let running: { interrupt(): void } | null = null;
   const queue: string[] = [];
@@ -152,10 +174,10 @@ export function interactive(session: LabSession, s: ConsoleStreams): Promise<voi
     };
     pacer.start();
     pacer.resume();
-    pacer.sync();
+    if (!session.network.sched.running) pacer.sync();
     const ex = c.exec(command, sink);
     if (ex.done) {
-      pacer.pause();
+      hold();
       finish();
       return;
     }
@@ -164,7 +186,7 @@ export function interactive(session: LabSession, s: ConsoleStreams): Promise<voi
     // Done fires inside a scheduler event: continue outside it.
     ex.onDone(() =>
       setImmediate(() => {
-        pacer.pause();
+        hold();
         finish();
       }),
     );
@@ -199,7 +221,13 @@ export function interactive(session: LabSession, s: ConsoleStreams): Promise<voi
     if (a !== null && 'sleep' in a) {
       const d = parseDuration(a.sleep);
       if (!d.ok) write(`pktlab: ${d.error}\n`);
-      else session.sleep(d.value);
+      else if (session.realTime) {
+        void session.sleepAsync(d.value).then(done, (e: unknown) => {
+          write(`pktlab: ${(e as Error).message}\n`);
+          done();
+        });
+        return;
+      } else session.sleep(d.value);
       return done();
     }
     if (a !== null && session.devices().includes(a.device)) return runLine(a.device, a.command, done);
@@ -217,7 +245,7 @@ export function interactive(session: LabSession, s: ConsoleStreams): Promise<voi
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      pacer.dispose();
+      if (shared === null) pacer.dispose();
       write('\n');
       resolve();
     };
@@ -260,6 +288,7 @@ export const execCommand: Command = {
     let pcap: string | null = null;
     let seed: number | undefined;
     let file: string | undefined;
+    const real: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -286,6 +315,10 @@ export const execCommand: Command = {
         const v = value();
         if (v === null || !/^\d+$/.test(v) || Number(v) > 4294967295) return usage(io, `--seed needs an integer from 0 to 4294967295${v === null ? '' : `, got '${v}'`}`);
         seed = Number(v);
+      } else if (opt === '--real') {
+        const v = value();
+        if (v === null || v === '') return usage(io, '--real needs a HOST (a host device of the lab)');
+        real.push(v);
       } else if (a.startsWith('-') && a !== '-') return usage(io, `unknown option '${a}'`);
       else if (file === undefined) file = a;
       else return usage(io, `one LAB only (got '${file}' and '${a}')`);
@@ -320,16 +353,20 @@ export const execCommand: Command = {
     }
     const session = opened.session;
     try {
-      if (scriptText !== null) {
-        const p = parseScript(scriptText, script === '-' ? '<stdin>' : script!, session.devices());
-        if (p.problems.length) {
-          io.err(p.problems.map((x) => `${x}\n`).join(''));
-          return 1;
-        }
+      const p = scriptText === null ? null : parseScript(scriptText, script === '-' ? '<stdin>' : script!, session.devices());
+      if (p !== null && p.problems.length) {
+        io.err(p.problems.map((x) => `${x}\n`).join(''));
+        return 1;
+      }
+      const problem = await makeRealHosts(session, real, 'exec', io);
+      if (problem !== 0) return problem;
+      if (p !== null) {
         let buf = '';
-        runScript(session, p.lines, (t) => {
+        // In wall time, output goes out as it comes.
+        const limit = session.realTime ? 0 : 1 << 16;
+        await runScriptAsync(session, p.lines, (t) => {
           buf += t;
-          if (buf.length > 1 << 16) {
+          if (buf.length > limit) {
             io.out(buf);
             buf = '';
           }
@@ -348,7 +385,7 @@ export const execCommand: Command = {
       }
       return 0;
     } finally {
-      session.dispose();
+      await session.disposeAsync();
     }
   },
 };

@@ -1,18 +1,19 @@
 /**
  * `pktlab run LAB`: builds the lab and runs every step headless in virtual time (setup and solution
- * actions, then the step's checks), printing per-step pass/fail with each check's result.
+ * actions, then the step's checks), printing per-step pass/fail with each check's result. With real
+ * hosts (`--real HOST`, or `real: true` in the lab) the run follows the wall clock (engine/tap).
  * Exit 0 only when every check passes; 1 when a check fails or the lab does not load or build; 2 on a
  * usage error.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatProblem } from '../lab/load.ts';
 import type { LocalText } from '../lab/normalize.ts';
-import { runLab, type LabRunResult, type StepRunResult } from '../lab/runner.ts';
-import { LabSession } from '../lab/session.ts';
+import { runLabAsync, type LabRunResult, type StepRunResult } from '../lab/runner.ts';
+import { LabSession, RealHostError } from '../lab/session.ts';
 import { processIo, type CliIo, type Command } from './main.ts';
 
 const USAGE = 'run [OPTIONS] LAB';
-const SYNOPSIS = 'run [--seed N] [--pcap FILE] [--json] [--lang ko|en] LAB';
+const SYNOPSIS = 'run [--seed N] [--pcap FILE] [--json] [--lang ko|en] [--real HOST]... LAB';
 
 const HELP = `Usage: pktlab ${SYNOPSIS}
 
@@ -25,7 +26,9 @@ Options:
   --pcap FILE    write everything the lab's capture points saw as pcapng
   --json         print the result as JSON
   --lang ko|en   language of the report (default from LANG, else en)
-  --real HOST    run the lab host HOST as a real host (Linux TAP; not available in pktlab run yet)
+  --real HOST    make the lab host HOST real: a Linux network namespace joined to the lab by a TAP
+                 device, where the lab's commands run as real programs (repeatable; needs root).
+                 With a real host the lab runs in wall-clock time.
   -v, --verbose  also print each action's console transcript and passing checks' details
   -h, --help     show this help
 
@@ -121,7 +124,7 @@ export const runCommand: Command = {
     let json = false;
     let verbose = false;
     let lang: Lang | null = null;
-    let real: string | null = null;
+    const real: string[] = [];
     let file: string | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
@@ -154,7 +157,7 @@ export const runCommand: Command = {
       } else if (opt === '--real') {
         const v = value();
         if (v === null || v === '') return usage(io, '--real needs a HOST (a host device of the lab)');
-        real = v;
+        real.push(v);
       } else if (a.startsWith('-') && a !== '-') return usage(io, `unknown option '${a}'`);
       else if (file === undefined) file = a;
       else return usage(io, `one LAB only (got '${file}' and '${a}')`);
@@ -183,18 +186,8 @@ export const runCommand: Command = {
     }
     const session = opened.session;
     try {
-      if (real !== null) {
-        const d = session.topology.devices.get(real);
-        if (d === undefined || d.kind !== 'host') {
-          io.err(`pktlab run: --real ${real}: the lab has no host called '${real}' (hosts: ${session.devices().filter((n) => session.topology.devices.get(n)!.kind === 'host').join(', ')})\n`);
-          return 2;
-        }
-        io.err(
-          `pktlab run: --real is not available yet: pktlab run drives the lab in virtual time, and a real host (engine/tap) needs the lab to run in wall-clock time.\n` +
-            `Run the lab without --real, or open it in the app to attach real hosts.\n`,
-        );
-        return 1;
-      }
+      const problem = await makeRealHosts(session, real, 'run', io);
+      if (problem !== 0) return problem;
       const tty = io === processIo && process.stderr.isTTY === true && !json;
       const marker = process.env.PKTLAB_FIRST_STEP_MARKER === '1';
       let progress = false;
@@ -203,7 +196,7 @@ export const runCommand: Command = {
         progress = false;
       };
       if (!json) io.out(`${session.id}: ${text(session.title, L)} (${T[L].seed} ${session.seed})\n`);
-      const result = runLab(session, {
+      const result = await runLabAsync(session, {
         onStepStart: (step, n) => {
           if (marker && step.index === 0) io.err('pktlab:first-step\n');
           if (tty) {
@@ -232,7 +225,26 @@ export const runCommand: Command = {
       io.err(`pktlab run: ${file}: ${(e as Error).message}\n`);
       return 1;
     } finally {
-      session.dispose();
+      await session.disposeAsync();
     }
   },
 };
+
+/**
+ * Makes the lab's declared real hosts and `names` real; on failure prints one line and returns the
+ * exit code (2 bad host, 1 refused by the system), else 0.
+ */
+export async function makeRealHosts(session: LabSession, names: readonly string[], cmd: string, io: CliIo): Promise<number> {
+  if (names.length === 0 && session.declaredReal().length === 0) return 0;
+  try {
+    for (const note of await session.makeReal(names)) io.err(`pktlab ${cmd}: note: ${note}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof RealHostError) {
+      io.err(`pktlab ${cmd}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`pktlab ${cmd}: real hosts: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
+    return 1;
+  }
+}

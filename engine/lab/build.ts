@@ -26,9 +26,12 @@ import { CaptureStore, type CapturePointSpec } from './captures.ts';
 import type { NormalLab } from './normalize.ts';
 import type { Device } from './schema.ts';
 
-/** A device console: the host shell or the Alteon CLI (the same shape the app's engine host uses). */
+/**
+ * A device console: the host shell, the Alteon CLI, or a real host's bash (engine/lab/real.ts) (the
+ * same shape the app's engine host uses).
+ */
 export interface ConsoleTarget {
-  readonly kind: 'shell' | 'alteon';
+  readonly kind: 'shell' | 'alteon' | 'real';
   prompt(): string;
   /** Starts a line; a shell command may go on in virtual time (see LabDevice.run). */
   exec(line: string, sink?: ShellSink): Execution;

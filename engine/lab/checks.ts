@@ -17,6 +17,7 @@ import { parseTcp } from '../wire/tcp.ts';
 import { parseUdp } from '../wire/udp.ts';
 import type { LabDevice, Topology } from './build.ts';
 import type { CapturedPacket, CapturePoint } from './captures.ts';
+import type { RealDeviceState } from './real.ts';
 import { localText, type LocalText } from './normalize.ts';
 import type { Check, Count } from './schema.ts';
 import type { TrafficRequest, TrafficResult } from './traffic.ts';
@@ -59,6 +60,8 @@ export interface CheckContext {
   traffic(id: string): TrafficResult | null;
   /** Runs a command now (console checks with `command`). */
   run(device: string, line: string): Execution;
+  /** A real host's namespace state (engine/lab/real.ts), or null for an emulated device. */
+  real?(device: string): RealDeviceState | null;
 }
 
 type Verdict = { pass: boolean; reason: LocalText; series?: DistributionSeries };
@@ -124,6 +127,8 @@ function device(ctx: CheckContext, name: string): LabDevice {
 
 function stateCheck(q: StateQuery, ctx: CheckContext): Verdict {
   const d = device(ctx, q.device);
+  const real = ctx.real?.(q.device) ?? null;
+  if (real !== null) return realStateCheck(q, d, real);
   const node = d.node;
   if ('arp' in q) {
     const want = q.arp;
@@ -164,35 +169,8 @@ function stateCheck(q: StateQuery, ctx: CheckContext): Verdict {
       ? bad(`expected ${what} on ${q.device}, found: ${table}`, `${q.device}에 ${what.slice(2)}가 있어야 하는데 없습니다. 경로 테이블: ${table}`)
       : bad(`expected no ${what.slice(2)} on ${q.device}, found ${text(match!)}`, `${q.device}에 ${what.slice(2)}가 없어야 하는데 ${text(match!)}가 있습니다`);
   }
-  if ('counter' in q) {
-    const counters = deviceCounters(d);
-    const v = counters.get(q.counter.name);
-    if (v === undefined) {
-      const names = [...counters.keys()].filter((k) => k.split('.')[0] === q.counter.name.split('.')[0]).slice(0, 12);
-      return bad(
-        `${q.device} has no counter ${q.counter.name}${names.length ? ` (it has ${names.join(', ')}, ...)` : ''}`,
-        `${q.device}에 카운터 ${q.counter.name}가 없습니다`,
-      );
-    }
-    const want = countText(q.counter.value, 0);
-    return countOk(v, q.counter.value, 0)
-      ? ok(`${q.device} ${q.counter.name} = ${v}`, `${q.device}의 ${q.counter.name} = ${v}`)
-      : bad(`expected ${q.device} counter ${q.counter.name} to be ${want.en}, saw ${v}`, `${q.device}의 카운터 ${q.counter.name}가 ${want.ko.replace(/개/g, '')}이어야 하는데 ${v}입니다`);
-  }
-  if ('session' in q) {
-    const rows = sessionRows(d);
-    const where = Object.entries(q.session.where ?? {});
-    const hit = rows.filter((r) => where.every(([k, v]) => r[k] !== undefined && String(r[k]) === String(v)));
-    const want = countText(q.session.count);
-    const cond = where.length ? ` where ${where.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
-    const sample = rows.slice(0, 3).map((r) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ')).join('; ');
-    return countOk(hit.length, q.session.count)
-      ? ok(`${q.device} has ${hit.length} session ${plural(hit.length, 'row')}${cond}`, `${q.device}의 세션 테이블에 조건에 맞는 행이 ${hit.length}개 있습니다`)
-      : bad(
-          `expected ${want.en} session ${plural(want.en, 'row')}${cond} on ${q.device}, saw ${hit.length} (of ${rows.length}${sample ? `: ${sample}` : ''})`,
-          `${q.device}의 세션 테이블에 조건에 맞는 행이 ${want.ko} 있어야 하는데 ${hit.length}개입니다 (전체 ${rows.length}개)`,
-        );
-  }
+  if ('counter' in q) return stateCheckCounter(q.device, q.counter, deviceCounters(d));
+  if ('session' in q) return sessionVerdict(q.device, q.session, sessionRows(d));
   const want = q.service;
   const host = d.host;
   const unit = want.name === 'http' ? 'nginx' : 'named';
@@ -202,6 +180,83 @@ function stateCheck(q: StateQuery, ctx: CheckContext): Verdict {
   return status === want.status
     ? ok(`${q.device}'s ${want.name} service is ${status}`, `${q.device}의 ${want.name} 서비스가 ${status === 'running' ? '실행 중' : '멈춤'} 상태입니다`)
     : bad(`expected ${q.device}'s ${want.name} service to be ${want.status}, it is ${status}${e.error ? ` (${e.error})` : ''}`, `${q.device}의 ${want.name} 서비스가 ${want.status === 'running' ? '실행 중' : '멈춤'}이어야 하는데 ${status === 'running' ? '실행 중' : '멈춤'}입니다`);
+}
+
+/** State checks on a real host read its namespace; what only the emulation has is reported as such. */
+function realStateCheck(q: StateQuery, d: LabDevice, real: RealDeviceState): Verdict {
+  const where = `${q.device} (real host, namespace ${real.namespace})`;
+  const cannot = (what: string): Verdict =>
+    bad(`this check cannot run on a real host: ${what} of ${where} is not visible to pktlab`, `실제 호스트에서는 이 검사를 할 수 없습니다: ${q.device}의 ${what}은(는) pktlab이 볼 수 없습니다`);
+  if ('arp' in q) {
+    const want = q.arp;
+    const present = want.present ?? true;
+    const all = real.neighbours();
+    const row = all.find((n) => n.ip === want.ip && n.mac !== null && !/INCOMPLETE|FAILED/.test(n.state));
+    const seen = row ? `${want.ip} at ${row.mac} (${row.state})` : null;
+    if (!present) {
+      return row
+        ? bad(`expected no ARP entry for ${want.ip} on ${where}, found ${seen}`, `${q.device}에 ${want.ip}의 ARP 항목이 없어야 하는데 ${seen}이(가) 있습니다`)
+        : ok(`${where} has no ARP entry for ${want.ip}`, `${q.device}에 ${want.ip}의 ARP 항목이 없습니다`);
+    }
+    if (!row) {
+      const cache = all.map((n) => `${n.ip} dev ${n.dev}${n.mac ? ` lladdr ${n.mac}` : ''} ${n.state}`).join('; ') || 'none';
+      return bad(`expected an ARP entry for ${want.ip} on ${where}, found none (ip neigh: ${cache})`, `${q.device}에 ${want.ip}의 ARP 항목이 있어야 하는데 없습니다 (ip neigh: ${cache})`);
+    }
+    if (want.mac !== undefined && parseMac(row.mac!) !== parseMac(want.mac)) {
+      return bad(`expected ${want.ip} at ${want.mac} on ${where}, found ${seen}`, `${q.device}에서 ${want.ip}의 MAC이 ${want.mac}이어야 하는데 ${seen}입니다`);
+    }
+    return ok(`${where} has ${seen}`, `${q.device}에 ${seen} 항목이 있습니다`);
+  }
+  if ('route' in q) {
+    const want = q.route;
+    const present = want.present ?? true;
+    const devName = want.dev === undefined ? undefined : (d.interfaces.get(want.dev)?.name ?? want.dev);
+    const routes = real.routes();
+    const text = (r: (typeof routes)[number]): string => `${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`;
+    const toNorm = want.to === 'default' ? 'default' : normCidr(want.to);
+    const match = routes.find((r) => (r.dst === 'default' ? 'default' : normCidr(r.dst)) === toNorm && (want.via === undefined || r.via === want.via) && (devName === undefined || r.dev === devName));
+    const what = `route to ${want.to}${want.via ? ` via ${want.via}` : ''}${want.dev ? ` dev ${want.dev}` : ''}`;
+    const table = routes.map(text).join('; ') || 'empty';
+    if (present === (match !== undefined)) {
+      return present ? ok(`${where} has ${text(match!)}`, `${q.device}에 경로 ${text(match!)}가 있습니다`) : ok(`${where} has no ${what}`, `${q.device}에 ${what}가 없습니다`);
+    }
+    return present
+      ? bad(`expected a ${what} on ${where}, found: ${table}`, `${q.device}에 ${what}가 있어야 하는데 없습니다. 경로 테이블: ${table}`)
+      : bad(`expected no ${what} on ${where}, found ${text(match!)}`, `${q.device}에 ${what}가 없어야 하는데 ${text(match!)}가 있습니다`);
+  }
+  if ('counter' in q) {
+    // The engine side of the TAP is still the interface: its counters are real traffic.
+    if (!q.counter.name.startsWith('if.')) return cannot(`counter ${q.counter.name}`);
+    return stateCheckCounter(q.device, q.counter, deviceCounters(d));
+  }
+  if ('session' in q) return sessionVerdict(q.device, q.session, real.tcp());
+  return cannot(`the ${q.service.name} service`);
+}
+
+function stateCheckCounter(dev: string, c: { name: string; value?: Count }, counters: Map<string, number>): Verdict {
+  const v = counters.get(c.name);
+  if (v === undefined) {
+    const names = [...counters.keys()].filter((k) => k.split('.')[0] === c.name.split('.')[0]).slice(0, 12);
+    return bad(`${dev} has no counter ${c.name}${names.length ? ` (it has ${names.join(', ')}, ...)` : ''}`, `${dev}에 카운터 ${c.name}가 없습니다`);
+  }
+  const want = countText(c.value, 0);
+  return countOk(v, c.value, 0)
+    ? ok(`${dev} ${c.name} = ${v}`, `${dev}의 ${c.name} = ${v}`)
+    : bad(`expected ${dev} counter ${c.name} to be ${want.en}, saw ${v}`, `${dev}의 카운터 ${c.name}가 ${want.ko.replace(/개/g, '')}이어야 하는데 ${v}입니다`);
+}
+
+function sessionVerdict(dev: string, s: { where?: Record<string, unknown>; count?: Count }, rows: Record<string, string | number>[]): Verdict {
+  const where = Object.entries(s.where ?? {});
+  const hit = rows.filter((r) => where.every(([k, v]) => r[k] !== undefined && String(r[k]) === String(v)));
+  const want = countText(s.count);
+  const cond = where.length ? ` where ${where.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+  const sample = rows.slice(0, 3).map((r) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ')).join('; ');
+  return countOk(hit.length, s.count)
+    ? ok(`${dev} has ${hit.length} session ${plural(hit.length, 'row')}${cond}`, `${dev}의 세션 테이블에 조건에 맞는 행이 ${hit.length}개 있습니다`)
+    : bad(
+        `expected ${want.en} session ${plural(want.en, 'row')}${cond} on ${dev}, saw ${hit.length} (of ${rows.length}${sample ? `: ${sample}` : ''})`,
+        `${dev}의 세션 테이블에 조건에 맞는 행이 ${want.ko} 있어야 하는데 ${hit.length}개입니다 (전체 ${rows.length}개)`,
+      );
 }
 
 function normCidr(s: string): string {

@@ -1,10 +1,11 @@
 /**
- * Auto mode: runs every step of a lab headless, in virtual time — enter the step, perform its setup
- * and solution actions, let the network settle, evaluate its checks — and grades the run.
+ * Auto mode: runs every step of a lab headless — enter the step, perform its setup and solution
+ * actions, let the network settle, evaluate its checks — and grades the run. `runLab` does it in
+ * virtual time; `runLabAsync` also in wall time when the session has real hosts (same flow).
  * Score = weight of passed checks / weight of all checks.
  */
 import type { LocalText } from './normalize.ts';
-import type { ActionResult, LabSession, StepInfo, StepResult } from './session.ts';
+import { SETTLE_TIME, type ActionResult, type Flow, type LabSession, type StepInfo, type StepResult } from './session.ts';
 
 export interface RunHooks {
   /** A step is about to run (before its setup actions). */
@@ -31,6 +32,15 @@ export interface LabRunResult {
 }
 
 export function runLab(session: LabSession, hooks: RunHooks = {}): LabRunResult {
+  return session.drive(labFlow(session, hooks));
+}
+
+/** runLab, in wall time while the session has real hosts. */
+export function runLabAsync(session: LabSession, hooks: RunHooks = {}): Promise<LabRunResult> {
+  return session.driveAsync(labFlow(session, hooks));
+}
+
+export function* labFlow(session: LabSession, hooks: RunHooks = {}): Flow<LabRunResult> {
   const steps: StepRunResult[] = [];
   const n = session.steps.length;
   for (const step of session.steps) {
@@ -39,13 +49,13 @@ export function runLab(session: LabSession, hooks: RunHooks = {}): LabRunResult 
     const actions: ActionResult[] = [];
     let error: string | null = null;
     try {
-      for (const a of step.setup) actions.push(session.perform(a));
-      for (const a of step.solution) actions.push(session.perform(a));
-      session.settle();
+      for (const a of step.setup) actions.push(yield* session.performFlow(a));
+      for (const a of step.solution) actions.push(yield* session.performFlow(a));
+      yield* session.sleepFlow(SETTLE_TIME);
     } catch (e) {
       error = (e as Error).message;
     }
-    const r = session.check(step.index);
+    const r = yield* session.checkFlow(step.index);
     const sr: StepRunResult = { ...r, pass: r.pass && error === null, actions, error };
     steps.push(sr);
     hooks.onStepDone?.(sr, n);

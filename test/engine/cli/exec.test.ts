@@ -74,6 +74,9 @@ describe('cli/exec', () => {
       [['exec', '--script'], /--script needs a FILE/],
       [['exec', '--seed', 'x', 'labs/00-basics/01-ping-arp.yaml'], /--seed needs an integer from 0 to 4294967295, got 'x'/],
       [['exec', '--frobnicate', 'labs/00-basics/01-ping-arp.yaml'], /unknown option '--frobnicate'/],
+      [['exec', 'labs/00-basics/01-ping-arp.yaml', '--real'], /--real needs a HOST/],
+      [['exec', 'labs/00-basics/01-ping-arp.yaml', '--real', 'carol'], /^pktlab exec: the lab has no host called 'carol' \(hosts: alice, bob\)\n$/],
+      [['exec', 'labs/00-basics/03-http.yaml', '--real', 'r1'], /^pktlab exec: r1 is a router; only a plain host \(kind: host\) can be real/],
     ];
     for (const [argv, re] of cases) {
       const r = await pktlab(...argv);

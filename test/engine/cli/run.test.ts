@@ -125,13 +125,18 @@ describe('cli/run', function () {
     assert.match(h.out, /^Usage: pktlab run /);
   });
 
-  it('--real says clearly that it is not available in pktlab run yet', async () => {
-    const r = await pktlab('run', 'labs/00-basics/03-http.yaml', '--real', 'web');
-    assert.equal(r.code, 1);
-    assert.match(r.err, /--real is not available yet/);
-    const bad = await pktlab('run', 'labs/00-basics/03-http.yaml', '--real', 'r1');
-    assert.equal(bad.code, 2);
-    assert.match(bad.err, /no host called 'r1' \(hosts: client, web\)/);
+  it('--real refuses an unknown host or a device that is not a plain host, with exit 2 (real runs: test/engine/tap/lab-real.test.ts)', async () => {
+    const unknown = await pktlab('run', 'labs/00-basics/03-http.yaml', '--real', 'nope');
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.err, "pktlab run: the lab has no host called 'nope' (hosts: client, web)\n");
+    assert.equal(unknown.out, '');
+    const router = await pktlab('run', 'labs/00-basics/03-http.yaml', '--real', 'client', '--real', 'r1');
+    assert.equal(router.code, 2);
+    assert.equal(router.err, 'pktlab run: r1 is a router; only a plain host (kind: host) can be real (hosts: client, web)\n');
+    const alteon = await pktlab('run', 'labs/ch08/08-01-l4-switch.yaml', '--real', 'alteon');
+    assert.equal(alteon.code, 2);
+    assert.match(alteon.err, /^pktlab run: alteon is an L4 switch \(kind: l4switch\); only a plain host \(kind: host\) can be real \(hosts: client1, real1, real2, real3\)\n$/);
+    assert.match((await pktlab('run', '--help')).out, /--real HOST +make the lab host HOST real/);
   });
 
   it('pktlab --help lists run and exec', async () => {
