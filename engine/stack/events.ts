@@ -17,16 +17,20 @@ export type Listener = (...args: any[]) => void;
 /** Event name → listener signature. */
 export type EventMap = { [event: string]: Listener };
 
-const ONCE = Symbol('once');
-
-interface OnceWrapper {
-  (...args: unknown[]): void;
-  [ONCE]: Listener;
+/** Stands in for the event name in a once-listener's pair; one per name, shared by every emitter. */
+class OnceName {
+  constructor(readonly name: string) {}
+}
+const onceNames = new Map<string, OnceName>();
+function onceName(event: string): OnceName {
+  let o = onceNames.get(event);
+  if (o === undefined) onceNames.set(event, (o = new OnceName(event)));
+  return o;
 }
 
 export class Emitter<E extends EventMap> {
-  /** Flat pairs: [name0, fn0, name1, fn1, ...]; null until the first listener. */
-  private ev: (string | Listener)[] | null = null;
+  /** Flat pairs: [name0, fn0, name1, fn1, ...] (a once-listener's name is its OnceName); null until the first listener. */
+  private ev: (string | OnceName | Listener)[] | null = null;
   /** The last 'error' emitted while no 'error' listener was registered. */
   unhandledError: Error | undefined = undefined;
 
@@ -40,20 +44,17 @@ export class Emitter<E extends EventMap> {
   }
 
   once<K extends keyof E & string>(event: K, fn: E[K]): this {
-    const w = ((...args: unknown[]): void => {
-      this.off(event, w as unknown as E[K]);
-      (fn as Listener)(...args);
-    }) as OnceWrapper;
-    w[ONCE] = fn;
-    return this.on(event, w as unknown as E[K]);
+    (this.ev ??= []).push(onceName(event), fn);
+    return this;
   }
 
   off<K extends keyof E & string>(event: K, fn: E[K]): this {
     const ev = this.ev;
     if (ev === null) return this;
+    const o = onceNames.get(event);
     for (let i = ev.length - 2; i >= 0; i -= 2) {
-      const f = ev[i + 1] as Listener;
-      if (ev[i] === event && (f === fn || (f as Partial<OnceWrapper>)[ONCE] === fn)) {
+      const k = ev[i];
+      if ((k === event || k === o) && ev[i + 1] === fn) {
         ev.splice(i, 2);
         break;
       }
@@ -71,16 +72,30 @@ export class Emitter<E extends EventMap> {
       return this;
     }
     const ev = this.ev;
-    for (let i = ev.length - 2; i >= 0; i -= 2) if (ev[i] === event) ev.splice(i, 2);
+    const o = onceNames.get(event);
+    for (let i = ev.length - 2; i >= 0; i -= 2) if (ev[i] === event || ev[i] === o) ev.splice(i, 2);
     return this;
   }
 
   listenerCount(event: keyof E & string): number {
     const ev = this.ev;
     if (ev === null) return 0;
+    const o = onceNames.get(event);
     let n = 0;
-    for (let i = 0; i < ev.length; i += 2) if (ev[i] === event) n++;
+    for (let i = 0; i < ev.length; i += 2) if (ev[i] === event || ev[i] === o) n++;
     return n;
+  }
+
+  /** Removes the last pair (once-name `o`, `fn`) before a once-listener runs. */
+  private dropOnce(o: OnceName, fn: Listener): void {
+    const ev = this.ev;
+    if (ev === null) return;
+    for (let i = ev.length - 2; i >= 0; i -= 2) {
+      if (ev[i] === o && ev[i + 1] === fn) {
+        ev.splice(i, 2);
+        return;
+      }
+    }
   }
 
   /** Calls the listeners of `event` in order; returns whether there was any. */
@@ -89,22 +104,39 @@ export class Emitter<E extends EventMap> {
     let found = false;
     if (ev !== null) {
       // Fast path: one listener for this event needs no snapshot.
+      const o = onceNames.get(event);
       let count = 0;
       let only: Listener | null = null;
+      let onlyOnce = false;
       for (let i = 0; i < ev.length; i += 2) {
-        if (ev[i] === event) {
+        const k = ev[i];
+        if (k === event || k === o) {
           count++;
           only = ev[i + 1] as Listener;
+          onlyOnce = k === o;
         }
       }
       if (count === 1) {
+        // A once-listener leaves before it runs (as in Node).
+        if (onlyOnce) this.dropOnce(o as OnceName, only as Listener);
         (only as Listener)(...args);
         found = true;
       } else if (count > 1) {
         // Snapshot: listeners added or removed while emitting do not change this round (as in Node).
-        const fns: Listener[] = [];
-        for (let i = 0; i < ev.length; i += 2) if (ev[i] === event) fns.push(ev[i + 1] as Listener);
-        for (const f of fns) f(...args);
+        const fns: (Listener | OnceName)[] = [];
+        for (let i = 0; i < ev.length; i += 2) {
+          const k = ev[i];
+          if (k === event) fns.push(ev[i + 1] as Listener);
+          else if (k === o) fns.push(o, ev[i + 1] as Listener);
+        }
+        for (let i = 0; i < fns.length; i++) {
+          const f = fns[i];
+          if (f === o) {
+            const g = fns[++i] as Listener;
+            this.dropOnce(o, g);
+            g(...args);
+          } else (f as Listener)(...args);
+        }
         found = true;
       }
     }

@@ -20,7 +20,8 @@
  */
 import type { Timer } from '../sim/scheduler.ts';
 import type { Ipv4Addr } from '../wire/addr.ts';
-import { Tcp, TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import type { Tcp, TcpOption } from '../wire/tcp.ts';
+import { TcpFlag } from '../wire/tcp.ts';
 import { ReassemblyQueue, SendQueue, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffer.ts';
 import type { TcpLayer } from './tcp.ts';
 
@@ -146,6 +147,12 @@ export class TcpConnection {
   passive = false;
   /** Chain of connections sharing (lport, raddr, rport) with another local address. */
   nextSameKey: TcpConnection | null = null;
+  /** @internal The table's per-port list of keys and its hash chain (tcp.ts PortGroup). */
+  grpPrev: TcpConnection | null = null;
+  /** @internal */
+  grpNext: TcpConnection | null = null;
+  /** @internal */
+  hashNext: TcpConnection | null = null;
 
   // --- send sequence space (RFC 9293 §3.3.1) ---
   iss = 0;
@@ -350,12 +357,8 @@ export class TcpConnection {
   }
 
   private sendSyn(withAck: boolean): void {
-    const t = new Tcp();
-    t.seq = this.iss;
-    t.flags = withAck ? SYN | ACK : SYN;
-    t.ack = withAck ? this.rcvNxt : 0;
     const wnd = Math.min(this.cfg.recvBuffer, 65535);
-    t.window = wnd;
+    const t = this.layer.segment(this.iss, withAck ? this.rcvNxt : 0, withAck ? SYN | ACK : SYN, wnd);
     this.rcvAdv = this.rcvEdge = seqAdd(this.rcvNxt, wnd);
     const opts: TcpOption[] = [{ kind: 'mss', mss: this.advMss }];
     // Linux's order without timestamps: mss, nop, nop, sackOK, nop, wscale.
@@ -995,13 +998,9 @@ export class TcpConnection {
   private sendData(seq: number, len: number, fin: boolean): void {
     const q = this.sendq;
     const payload = len > 0 && q !== null ? q.read(seqDiff(seq, this.qBase), len) : undefined;
-    const t = new Tcp();
-    t.seq = seq;
-    t.ack = this.rcvNxt;
     const qlen = q === null ? 0 : q.length;
     const pushes = seqAdd(seq, len) === seqAdd(this.qBase, qlen);
-    t.flags = ACK | (fin ? FIN : 0) | (len > 0 && pushes ? PSH : 0);
-    t.window = this.windowField();
+    const t = this.layer.segment(seq, this.rcvNxt, ACK | (fin ? FIN : 0) | (len > 0 && pushes ? PSH : 0), this.windowField());
     const end = seqAdd(seq, len + (fin ? 1 : 0));
     const isNew = seqGe(seq, this.sndMax);
     if (len < this.mss && len > 0) this.sndSml = end;
@@ -1070,11 +1069,7 @@ export class TcpConnection {
 
   /** A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with SACK blocks when there are holes. */
   sendAck(): void {
-    const t = new Tcp();
-    t.seq = this.sndNxt;
-    t.ack = this.rcvNxt;
-    t.flags = ACK;
-    t.window = this.windowField();
+    const t = this.layer.segment(this.sndNxt, this.rcvNxt, ACK, this.windowField());
     if (this.sackOk && this.ooo !== null && !this.ooo.empty) {
       const blocks = this.ooo.sackBlocks(this.sackRecent, 4);
       if (blocks.length > 0) t.options = [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks }];
@@ -1084,20 +1079,14 @@ export class TcpConnection {
   }
 
   private sendRst(seq: number): void {
-    const t = new Tcp();
-    t.seq = seq;
-    t.ack = this.rcvNxt;
-    t.flags = RST | ACK;
-    t.window = 0;
+    const t = this.layer.segment(seq, this.rcvNxt, RST | ACK, 0);
     this.layer.stats.resetsSent++;
     this.xmit(t, undefined);
   }
 
   /** <SEQ=SEG.ACK><CTL=RST> (an unacceptable ACK in SYN-SENT or SYN-RECEIVED). */
   private sendRstTo(seq: number): void {
-    const t = new Tcp();
-    t.seq = seq;
-    t.flags = RST;
+    const t = this.layer.segment(seq, 0, RST, 0);
     this.layer.stats.resetsSent++;
     this.xmit(t, undefined);
   }
@@ -1337,11 +1326,7 @@ export class TcpConnection {
       return;
     }
     this.keepaliveProbesSent++;
-    const t = new Tcp();
-    t.seq = seqAdd(this.sndUna, -1);
-    t.ack = this.rcvNxt;
-    t.flags = ACK;
-    t.window = this.windowField();
+    const t = this.layer.segment(seqAdd(this.sndUna, -1), this.rcvNxt, ACK, this.windowField());
     this.xmit(t, undefined);
     this.armLong('keepalive', this.cfg.keepaliveInterval);
   }
@@ -1356,6 +1341,14 @@ export class TcpConnection {
     this.delackAt = -1;
     this.sendq = null;
     this.ooo = null;
+    // Nothing re-arms the retransmission or delayed-ACK timer in TIME-WAIT: drop them (and their
+    // callbacks) now rather than keep them for up to 2*MSL.
+    this.tTimer?.cancel();
+    this.tTimer = null;
+    this.tFn = null;
+    this.delackTimer?.cancel();
+    this.delackTimer = null;
+    this.dFn = null;
     this.armLong('time-wait', this.cfg.timeWait);
     this.layer.stats.timeWaitEntered++;
   }

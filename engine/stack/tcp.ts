@@ -14,7 +14,7 @@ import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/i
 import type { Scheduler } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
 import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
-import { Tcp, TcpFlag, TcpView, parseTcp, type TcpParseOptions } from '../wire/tcp.ts';
+import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto } from '../wire/tcp.ts';
 import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpState } from './tcp-conn.ts';
 import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-buffer.ts';
@@ -25,7 +25,6 @@ export { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions, type Soc
 const MS = 1_000_000;
 const SEC = 1_000_000_000;
 const { FIN, SYN, RST, ACK } = TcpFlag;
-const NO_VERIFY: TcpParseOptions = { checksum: 'ignore' };
 
 /** Options of a TcpLayer; times in virtual nanoseconds. */
 export interface TcpOptions {
@@ -172,6 +171,110 @@ function resolve(o: TcpOptions): TcpConfig {
   };
 }
 
+/** Above this many (raddr, rport) keys a port's connections get a hash index. */
+const INDEX_AT = 8;
+
+/**
+ * The connections of one local port: one head per (raddr, rport) — the newest connection, chained
+ * to older ones with other local addresses by nextSameKey — in a list kept in key insertion order
+ * (the order `ss` lists them), plus a hash index by small-integer keys once there are many.
+ */
+class PortGroup {
+  first: TcpConnection | null = null;
+  last: TcpConnection | null = null;
+  private size = 0;
+  /** Small-integer key → first head in its bucket (chained by hashNext). */
+  private index: Map<number, TcpConnection> | null = null;
+
+  find(raddr: Ipv4Addr, rport: number): TcpConnection | null {
+    const idx = this.index;
+    let h = idx === null ? this.first : (idx.get(keyOf(raddr, rport)) ?? null);
+    if (idx === null) {
+      while (h !== null && (h.raddr !== raddr || h.rport !== rport)) h = h.grpNext;
+    } else {
+      while (h !== null && (h.raddr !== raddr || h.rport !== rport)) h = h.hashNext;
+    }
+    return h;
+  }
+
+  append(c: TcpConnection): void {
+    c.grpPrev = this.last;
+    c.grpNext = null;
+    if (this.last === null) this.first = c;
+    else this.last.grpNext = c;
+    this.last = c;
+    this.size++;
+    const idx = this.index;
+    if (idx !== null) {
+      const k = keyOf(c.raddr, c.rport);
+      c.hashNext = idx.get(k) ?? null;
+      idx.set(k, c);
+    } else if (this.size > INDEX_AT) {
+      const m = new Map<number, TcpConnection>();
+      for (let h = this.first; h !== null; h = h.grpNext) {
+        const k = keyOf(h.raddr, h.rport);
+        h.hashNext = m.get(k) ?? null;
+        m.set(k, h);
+      }
+      this.index = m;
+    }
+  }
+
+  /** Puts `c` in head `old`'s place (list position and bucket). */
+  replace(old: TcpConnection, c: TcpConnection): void {
+    const p = old.grpPrev;
+    const n = old.grpNext;
+    c.grpPrev = p;
+    c.grpNext = n;
+    if (p === null) this.first = c;
+    else p.grpNext = c;
+    if (n === null) this.last = c;
+    else n.grpPrev = c;
+    old.grpPrev = old.grpNext = null;
+    const idx = this.index;
+    if (idx !== null) {
+      const k = keyOf(old.raddr, old.rport);
+      c.hashNext = old.hashNext;
+      let b = idx.get(k)!;
+      if (b === old) idx.set(k, c);
+      else {
+        while (b.hashNext !== old) b = b.hashNext!;
+        b.hashNext = c;
+      }
+      old.hashNext = null;
+    }
+  }
+
+  remove(c: TcpConnection): void {
+    const p = c.grpPrev;
+    const n = c.grpNext;
+    if (p === null) this.first = n;
+    else p.grpNext = n;
+    if (n === null) this.last = p;
+    else n.grpPrev = p;
+    c.grpPrev = c.grpNext = null;
+    this.size--;
+    const idx = this.index;
+    if (idx !== null) {
+      const k = keyOf(c.raddr, c.rport);
+      let b = idx.get(k)!;
+      if (b === c) {
+        if (c.hashNext === null) idx.delete(k);
+        else idx.set(k, c.hashNext);
+      } else {
+        while (b.hashNext !== c) b = b.hashNext!;
+        b.hashNext = c.hashNext;
+      }
+      c.hashNext = null;
+    }
+  }
+}
+
+/** A small-integer (Smi) key for (raddr, rport); collisions are chained. */
+function keyOf(raddr: Ipv4Addr, rport: number): number {
+  return (Math.imul(raddr, 0x9e3779b1) ^ rport) & 0x3fffffff;
+}
+
 /** 32-bit finalizer of MurmurHash3. */
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -207,8 +310,8 @@ export class TcpLayer {
   readonly labelDelack: string;
   readonly labelLong: string;
   readonly labelSocket: string;
-  /** lport → (raddr * 2^16 + rport) → connection (chained by local address). */
-  private readonly conns = new Map<number, Map<number, TcpConnection>>();
+  /** lport → its connections (see PortGroup). */
+  private readonly conns = new Map<number, PortGroup>();
   private readonly listeners = new Map<number, TcpListener[]>();
   private connCount = 0;
   private readonly somaxconn: number;
@@ -217,6 +320,10 @@ export class TcpLayer {
   private nextPort: number;
   private readonly secret: readonly [number, number, number, number];
   private readonly binding: Disposable;
+  /** Received segments are decoded into this value; nothing keeps it past dispatch. */
+  private readonly rxScratch = new Tcp();
+  private rxBusy = false;
+  private readonly txScratch = new Tcp();
 
   constructor(
     readonly host: IpHost,
@@ -242,7 +349,7 @@ export class TcpLayer {
   /** Unbinds protocol 6 and forgets every connection without sending anything. */
   dispose(): void {
     this.binding.dispose();
-    for (const m of this.conns.values()) for (const c of m.values()) for (let x: TcpConnection | null = c; x; x = x.nextSameKey) x.state = 'CLOSED';
+    for (const c of this.connections()) c.state = 'CLOSED';
     this.conns.clear();
     this.listeners.clear();
   }
@@ -285,20 +392,22 @@ export class TcpLayer {
 
   /** The connection for a 4-tuple, if any. */
   lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpConnection | undefined {
-    const m = this.conns.get(lport);
-    if (m === undefined) return undefined;
-    let c = m.get(raddr * 65536 + rport);
-    while (c !== undefined && c.laddr !== laddr) c = c.nextSameKey ?? undefined;
-    return c;
+    const g = this.conns.get(lport);
+    if (g === undefined) return undefined;
+    let c = g.find(raddr, rport);
+    while (c !== null && c.laddr !== laddr) c = c.nextSameKey;
+    return c ?? undefined;
   }
 
   private insert(c: TcpConnection): void {
-    let m = this.conns.get(c.lport);
-    if (m === undefined) this.conns.set(c.lport, (m = new Map()));
-    const key = c.raddr * 65536 + c.rport;
-    const prev = m.get(key);
-    if (prev !== undefined) c.nextSameKey = prev;
-    m.set(key, c);
+    let g = this.conns.get(c.lport);
+    if (g === undefined) this.conns.set(c.lport, (g = new PortGroup()));
+    const prev = g.find(c.raddr, c.rport);
+    if (prev !== null) {
+      // The newest connection heads the chain, in its predecessor's place.
+      g.replace(prev, c);
+      c.nextSameKey = prev;
+    } else g.append(c);
     this.connCount++;
   }
 
@@ -311,16 +420,15 @@ export class TcpLayer {
       else l.synQueue--;
       c.listener = null;
     }
-    const m = this.conns.get(c.lport);
-    if (m === undefined) return;
-    const key = c.raddr * 65536 + c.rport;
-    let head = m.get(key);
-    if (head === undefined) return;
+    const g = this.conns.get(c.lport);
+    if (g === undefined) return;
+    let head = g.find(c.raddr, c.rport);
+    if (head === null) return;
     if (head === c) {
-      if (c.nextSameKey !== null) m.set(key, c.nextSameKey);
+      if (c.nextSameKey !== null) g.replace(c, c.nextSameKey);
       else {
-        m.delete(key);
-        if (m.size === 0) this.conns.delete(c.lport);
+        g.remove(c);
+        if (g.first === null) this.conns.delete(c.lport);
       }
     } else {
       while (head.nextSameKey !== null && head.nextSameKey !== c) head = head.nextSameKey;
@@ -338,7 +446,7 @@ export class TcpLayer {
 
   /** Every connection, in table order. */
   *connections(): IterableIterator<TcpConnection> {
-    for (const m of this.conns.values()) for (const c of m.values()) for (let x: TcpConnection | null = c; x; x = x.nextSameKey) yield x;
+    for (const g of this.conns.values()) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpConnection | null = h; x; x = x.nextSameKey) yield x;
   }
 
   /** Count of connections per RFC state. */
@@ -463,17 +571,26 @@ export class TcpLayer {
   // Input
 
   private onPacket(d: IpDelivery): void {
-    // parseTcp's own verification, without its two option objects per segment: the shape checks,
-    // then the checksum over the pseudo-header and the segment (RFC 9293 §3.1).
+    // parseTcp's checks, then the checksum over the pseudo-header and the segment (RFC 9293 §3.1),
+    // decoded into one reused value (a nested input, which nothing does today, gets a fresh one).
     const b = d.payload;
-    const r = parseTcp(b, NO_VERIFY);
-    if (!r.ok || fold(pseudoHeaderSum(d.src, d.dst, 6, b.length) + sumWords(b, 0, b.length)) !== 0xffff) {
+    const nested = this.rxBusy;
+    const t = nested ? new Tcp() : this.rxScratch;
+    if (!decodeTcpInto(t, b) || fold(pseudoHeaderSum(d.src, d.dst, 6, b.length) + sumWords(b, 0, b.length)) !== 0xffff) {
       this.stats.badSegments++;
       return;
     }
-    const t = r.value;
     this.stats.segsIn++;
-    this.dispatch(t, d.src, d.dst);
+    if (nested) {
+      this.dispatch(t, d.src, d.dst);
+      return;
+    }
+    this.rxBusy = true;
+    try {
+      this.dispatch(t, d.src, d.dst);
+    } finally {
+      this.rxBusy = false;
+    }
   }
 
   private dispatch(t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
@@ -538,12 +655,9 @@ export class TcpLayer {
   }
 
   private sendReset(laddr: Ipv4Addr, raddr: Ipv4Addr, lport: number, rport: number, seq: number, ack: number, withAck: boolean): void {
-    const r = new Tcp();
+    const r = this.segment(seq, ack, withAck ? RST | ACK : RST, 0);
     r.srcPort = lport;
     r.dstPort = rport;
-    r.seq = seq;
-    r.ack = ack;
-    r.flags = withAck ? RST | ACK : RST;
     this.stats.resetsSent++;
     this.transmit(laddr, raddr, r, undefined);
   }
@@ -559,6 +673,21 @@ export class TcpLayer {
 
   // ------------------------------------------------------------------------------------------------
   // Output
+
+  /**
+   * @internal The value for one outgoing segment (ports are set by the caller), reused for every
+   * segment: serialize copies it into the frame before anything else can send.
+   */
+  segment(seq: number, ack: number, flags: number, window: number): Tcp {
+    const t = this.txScratch;
+    t.seq = seq;
+    t.ack = ack;
+    t.flags = flags;
+    t.window = window;
+    t.urgentPointer = 0;
+    clearTcpOptions(t);
+    return t;
+  }
 
   /** @internal Hands one segment to IP (DF set for PMTUD, RFC 1191). */
   transmit(laddr: Ipv4Addr, raddr: Ipv4Addr, t: Tcp, payload: Uint8Array | undefined): void {

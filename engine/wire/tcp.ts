@@ -452,6 +452,8 @@ const NO_INIT: TcpInit = Object.freeze({});
 let setRawOptions: (t: Tcp, bytes: Uint8Array, headerLen: number) => void;
 // Likewise for the payload, kept as (bytes, offset) until first read.
 let setLazyPayload: (t: Tcp, bytes: Uint8Array, offset: number) => void;
+/** Clears the options of a reused value (no option bytes, nothing decoded). */
+let clearOptions: (t: Tcp) => void;
 
 /** A TCP segment as a value. */
 export class Tcp implements Layer {
@@ -601,6 +603,11 @@ export class Tcp implements Layer {
       t.rawBuf = bytes;
       t.rawEnd = hl;
     };
+    clearOptions = (t) => {
+      t.opts = null;
+      t.rawBuf = null;
+      t.rawEnd = 0;
+    };
     setLazyPayload = (t, bytes, off) => {
       t.pl = null;
       t.plSrc = bytes;
@@ -664,6 +671,35 @@ export function parseTcp(bytes: Uint8Array, opts?: TcpParseOptions): Result<Tcp>
   setLazyPayload(t, bytes, hl);
   if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, hl);
   return ok(t);
+}
+
+/** Drops every option of `t` (a value reused for another segment). */
+export function clearTcpOptions(t: Tcp): void {
+  clearOptions(t);
+}
+
+/**
+ * parseTcp without checksum verification, refilling `t` (every field) instead of allocating; for
+ * receive paths that are done with the previous segment. Returns false where parseTcp would fail.
+ */
+export function decodeTcpInto(t: Tcp, bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (n < TCP_HEADER_LEN) return false;
+  const hl = (bytes[F.dataOffset]! >>> 4) * 4;
+  if (hl < TCP_HEADER_LEN || hl > n) return false;
+  if (hl > TCP_HEADER_LEN && checkOptions(bytes, TCP_HEADER_LEN, hl) !== null) return false;
+  t.srcPort = u16(bytes, F.srcPort);
+  t.dstPort = u16(bytes, F.dstPort);
+  t.seq = u32(bytes, F.seq);
+  t.ack = u32(bytes, F.ack);
+  t.flags = u16(bytes, F.flags) & 0x0fff;
+  t.window = u16(bytes, F.window);
+  t.checksum = u16(bytes, F.checksum);
+  t.urgentPointer = u16(bytes, F.urgent);
+  setLazyPayload(t, bytes, hl);
+  if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, hl);
+  else clearOptions(t);
+  return true;
 }
 
 // NAT helpers: in-place rewrites with RFC 1624 incremental checksum updates (TCP always has one).
