@@ -36,7 +36,7 @@ export interface IpSendOptions {
 /** Outcome of handing a datagram to the IP layer (errors are also counted on the node). */
 export type IpSendResult = 'sent' | 'queued' | 'no-route' | 'dropped' | 'too-big';
 
-/** A datagram delivered to a local protocol handler. */
+/** A datagram delivered to a local protocol handler; the value is reused, so keep none of it past onPacket. */
 export interface IpDelivery {
   /** Name of the interface it arrived on ('lo' for local traffic). */
   readonly ifname: string;

@@ -537,11 +537,40 @@ export class Node implements IpHost, NeighbourOwner {
     this.deliver(ctx.inIf!, ctx.ip);
   }
 
+  /** One delivery value reused for every received datagram; a nested delivery gets a fresh one. */
+  private readonly rxd: { -readonly [K in keyof IpDelivery]: IpDelivery[K] } = { ifname: '', src: 0, dst: 0, protocol: 0, ttl: 0, datagram: EMPTY, payload: EMPTY };
+  private rxdBusy = false;
+
   private deliver(inIf: Interface, ip: Ipv4View): void {
     const dg = ip.bytes;
     const proto = ip.protocol;
     const hl = ip.headerLen;
-    const d: IpDelivery = { ifname: inIf.name, src: ip.src, dst: ip.dst, protocol: proto, ttl: ip.ttl, datagram: dg, payload: dg.subarray(hl) };
+    const nested = this.rxdBusy;
+    const d = nested ? { ...this.rxd } : this.rxd;
+    d.ifname = inIf.name;
+    d.src = ip.src;
+    d.dst = ip.dst;
+    d.protocol = proto;
+    d.ttl = ip.ttl;
+    d.datagram = dg;
+    d.payload = dg.subarray(hl);
+    if (nested) {
+      this.deliverTo(d);
+      return;
+    }
+    this.rxdBusy = true;
+    try {
+      this.deliverTo(d);
+    } finally {
+      this.rxdBusy = false;
+      // Do not keep the frame alive until the next delivery.
+      d.datagram = d.payload = EMPTY;
+    }
+  }
+
+  private deliverTo(d: IpDelivery): void {
+    const dg = d.datagram;
+    const proto = d.protocol;
     this.counters.inDelivers++;
     if (proto === IPPROTO_ICMP) {
       this.icmpInput(d);

@@ -25,8 +25,8 @@ const DONE = 1;
 const CANCELLED = 2;
 
 const INITIAL_CAPACITY = 256;
-/** Heap entry width in the interleaved array: time, seq, slot (and one pad so entries align). */
-const W = 4;
+/** Position of heap entry 0 in the array: entry i's children 2i+1, 2i+2 then share 32 aligned bytes. */
+const OFF = 1;
 
 /** A scheduled event. Cancelling it (or disposing it) before it runs stops it from running. */
 export class Timer {
@@ -67,11 +67,12 @@ export class Timer {
 }
 
 export class Scheduler {
-  // The heap lives in one typed array, entry i at h[i*W..]: (time, seq, slot); its timer is slots[slot].
-  // Sifting moves only numbers (storing object pointers at every level would cost a GC write barrier
-  // per move once the heap is old and the timers young); one interleaved array keeps an entry's fields
-  // in one cache line.
-  private h = new Float64Array(INITIAL_CAPACITY * W);
+  // The heap lives in one typed array: entry i at h[2*(i+OFF)..] is (time, slot); its timer is
+  // slots[slot] and its insertion sequence sq[slot] (read only on equal times). Sifting moves only
+  // numbers (storing object pointers at every level would cost a GC write barrier per move); an entry
+  // is 16 bytes, so both children of a node share half a cache line and 10k entries sit in 160 KB.
+  private h = new Float64Array((INITIAL_CAPACITY + OFF + 2) * 2);
+  private sq = new Float64Array(INITIAL_CAPACITY);
   private readonly slots: (Timer | undefined)[] = new Array<Timer | undefined>(INITIAL_CAPACITY).fill(undefined);
   private free = Int32Array.from({ length: INITIAL_CAPACITY }, (_, i) => INITIAL_CAPACITY - 1 - i);
   private freeTop = INITIAL_CAPACITY;
@@ -193,7 +194,7 @@ export class Scheduler {
   /** Cancels every scheduled event. Time and the event count are kept. */
   cancelAll(): void {
     for (let i = 0; i < this.size; i++) {
-      const slot = this.h[i * W + 2] as number;
+      const slot = this.h[(i + OFF) * 2 + 1] as number;
       const timer = this.slots[slot] as Timer;
       timer.state = CANCELLED;
       timer.fn = null;
@@ -233,7 +234,7 @@ export class Scheduler {
   /** The next live timer, discarding cancelled entries that have reached the top. */
   private top(): Timer | undefined {
     while (this.size > 0) {
-      const t = this.slots[this.h[2] as number] as Timer;
+      const t = this.slots[this.h[OFF * 2 + 1] as number] as Timer;
       if (t.state === PENDING) return t;
       this.pop();
       this.cancelledInHeap--;
@@ -245,108 +246,117 @@ export class Scheduler {
     if (this.size === this.slots.length) this.grow();
     const slot = this.free[--this.freeTop] as number;
     this.slots[slot] = timer;
-    const h = this.h;
-    const time = timer.time;
     const seq = timer.seq;
-    let i = this.size++;
+    this.sq[slot] = seq;
+    const i = this.size++;
+    this.siftUp(timer.time, seq, slot, i);
+  }
+
+  /** Places (time, seq, slot) at hole `i` or above it, moving larger parents down. */
+  private siftUp(time: Nanos, seq: number, slot: number, i: number): void {
+    const h = this.h;
+    const sq = this.sq;
     while (i > 0) {
-      const p = (i - 1) >>> 1;
-      const pt = h[p * W] as number;
-      if (pt < time || (pt === time && (h[p * W + 1] as number) < seq)) break;
-      h[i * W] = pt;
-      h[i * W + 1] = h[p * W + 1] as number;
-      h[i * W + 2] = h[p * W + 2] as number;
+      const p = (i - 1) >> 1;
+      const pk = (p + OFF) * 2;
+      const pt = h[pk] as number;
+      if (pt < time) break;
+      const ps = h[pk + 1] as number;
+      if (pt === time && (sq[ps] as number) < seq) break;
+      const ik = (i + OFF) * 2;
+      h[ik] = pt;
+      h[ik + 1] = ps;
       i = p;
     }
-    h[i * W] = time;
-    h[i * W + 1] = seq;
-    h[i * W + 2] = slot;
+    const ik = (i + OFF) * 2;
+    h[ik] = time;
+    h[ik + 1] = slot;
   }
 
   /** Removes the root entry. */
   private pop(): void {
     const h = this.h;
-    const root = h[2] as number;
+    const sq = this.sq;
+    const root = h[OFF * 2 + 1] as number;
     this.slots[root] = undefined;
     this.free[this.freeTop++] = root;
     const n = --this.size;
     if (n === 0) return;
-    // Floyd's bottom-up pop: walk the hole down to a leaf along the smaller child (one comparison per
-    // level), then sift the former last entry up from there. The last entry is usually late, so it
-    // settles near the bottom and this does about half the comparisons of a plain sift-down.
-    const time = h[n * W] as number;
-    const seq = h[n * W + 1] as number;
-    const slot = h[n * W + 2] as number;
+    // Bottom-up pop: walk the hole down to a leaf along the smallest child, then sift the former
+    // last entry up from there. The last entry is usually late, so it settles near the bottom.
+    const lk = (n + OFF) * 2;
+    const time = h[lk] as number;
+    const slot = h[lk + 1] as number;
     // The entry at n (the one just taken as last) is ignored as a child below: its time is set to
     // Infinity so a lone left child never loses to it and the child choice needs no bounds test.
-    h[n * W] = Infinity;
+    h[lk] = Infinity;
     let i = 0;
     for (;;) {
-      let c = 2 * i + 1;
+      const c = 2 * i + 1;
       if (c >= n) break;
-      const ct = h[c * W] as number;
-      const rt = h[(c + 1) * W] as number;
+      let k = (c + OFF) * 2;
+      const ct = h[k] as number;
+      const rt = h[k + 2] as number;
       // Pick the smaller child without a data-dependent branch (a coin flip for the predictor);
       // equal times, which need the sequence, are rare enough to branch on.
       if (rt === ct) {
-        if ((h[(c + 1) * W + 1] as number) < (h[c * W + 1] as number)) c++;
+        if ((sq[h[k + 3] as number] as number) < (sq[h[k + 1] as number] as number)) k += 2;
       } else {
-        c += +(rt < ct);
+        k += 2 * +(rt < ct);
       }
-      h[i * W] = h[c * W] as number;
-      h[i * W + 1] = h[c * W + 1] as number;
-      h[i * W + 2] = h[c * W + 2] as number;
-      i = c;
+      const ik = (i + OFF) * 2;
+      h[ik] = h[k] as number;
+      h[ik + 1] = h[k + 1] as number;
+      i = (k >> 1) - OFF;
     }
-    while (i > 0) {
-      const p = (i - 1) >>> 1;
-      const pt = h[p * W] as number;
-      if (pt < time || (pt === time && (h[p * W + 1] as number) < seq)) break;
-      h[i * W] = pt;
-      h[i * W + 1] = h[p * W + 1] as number;
-      h[i * W + 2] = h[p * W + 2] as number;
-      i = p;
-    }
-    h[i * W] = time;
-    h[i * W + 1] = seq;
-    h[i * W + 2] = slot;
+    this.siftUp(time, sq[slot] as number, slot, i);
   }
 
   /** Places the entry (time, seq, slot) at hole `i`, moving smaller children up (`n` entries). */
   private siftDown(time: Nanos, seq: number, slot: number, i: number, n: number): void {
     const h = this.h;
+    const sq = this.sq;
     const half = n >>> 1;
     while (i < half) {
       let c = 2 * i + 1;
-      let ct = h[c * W] as number;
+      let ck = (c + OFF) * 2;
+      let ct = h[ck] as number;
+      let cs = sq[h[ck + 1] as number] as number;
       const r = c + 1;
       if (r < n) {
-        const rt = h[r * W] as number;
-        if (rt < ct || (rt === ct && (h[r * W + 1] as number) < (h[c * W + 1] as number))) {
+        const rk = ck + 2;
+        const rt = h[rk] as number;
+        const rs = sq[h[rk + 1] as number] as number;
+        if (rt < ct || (rt === ct && rs < cs)) {
           c = r;
+          ck = rk;
           ct = rt;
+          cs = rs;
         }
       }
-      if (time < ct || (time === ct && seq < (h[c * W + 1] as number))) break;
-      h[i * W] = ct;
-      h[i * W + 1] = h[c * W + 1] as number;
-      h[i * W + 2] = h[c * W + 2] as number;
+      if (time < ct || (time === ct && seq < cs)) break;
+      const ik = (i + OFF) * 2;
+      h[ik] = ct;
+      h[ik + 1] = h[ck + 1] as number;
       i = c;
     }
-    h[i * W] = time;
-    h[i * W + 1] = seq;
-    h[i * W + 2] = slot;
+    const ik = (i + OFF) * 2;
+    h[ik] = time;
+    h[ik + 1] = slot;
   }
 
   private grow(): void {
     const old = this.slots.length;
     const cap = old * 2;
-    const h = new Float64Array(cap * W);
+    const h = new Float64Array((cap + OFF + 2) * 2);
+    const sq = new Float64Array(cap);
     const free = new Int32Array(cap);
     h.set(this.h);
+    sq.set(this.sq);
     free.set(this.free.subarray(0, this.freeTop));
     for (let id = cap - 1; id >= old; id--) free[this.freeTop++] = id;
     this.h = h;
+    this.sq = sq;
     this.free = free;
     this.slots.length = cap;
     this.slots.fill(undefined, old);
@@ -354,14 +364,15 @@ export class Scheduler {
 
   /** Drops cancelled entries and re-heapifies (Floyd's bottom-up build, O(n)). */
   private compact(): void {
-    const { h, slots } = this;
+    const { h, slots, sq } = this;
     let w = 0;
     for (let r = 0; r < this.size; r++) {
-      const slot = h[r * W + 2] as number;
+      const rk = (r + OFF) * 2;
+      const slot = h[rk + 1] as number;
       if ((slots[slot] as Timer).state === PENDING) {
-        h[w * W] = h[r * W] as number;
-        h[w * W + 1] = h[r * W + 1] as number;
-        h[w * W + 2] = slot;
+        const wk = (w + OFF) * 2;
+        h[wk] = h[rk] as number;
+        h[wk + 1] = slot;
         w++;
       } else {
         slots[slot] = undefined;
@@ -371,7 +382,9 @@ export class Scheduler {
     this.size = w;
     this.cancelledInHeap = 0;
     for (let i = (w >>> 1) - 1; i >= 0; i--) {
-      this.siftDown(h[i * W] as number, h[i * W + 1] as number, h[i * W + 2] as number, i, w);
+      const ik = (i + OFF) * 2;
+      const slot = h[ik + 1] as number;
+      this.siftDown(h[ik] as number, sq[slot] as number, slot, i, w);
     }
   }
 
