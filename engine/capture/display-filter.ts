@@ -18,6 +18,7 @@
  * predicate never throws.
  */
 import { parseIpv4Addr, parseMac } from '../wire/addr.ts';
+import { u16 } from '../wire/bytes.ts';
 import { dnsReadName, DNS_HEADER_LEN, DNS_OFFSETS } from '../wire/dns.ts';
 import { httpFirstLine } from './dissect.ts';
 import type { FrameFields } from './fields.ts';
@@ -102,17 +103,18 @@ const U8 = 'Unsigned integer (1 byte)';
 const U16 = 'Unsigned integer (2 bytes)';
 const U32 = 'Unsigned integer (4 bytes)';
 
-function tcpFlag(bit: number): NumField {
-  return {
-    type: 'bool',
-    typeName: 'Boolean',
-    max: 1,
-    values: (f, _p, out) => {
-      let n = 0;
-      for (let i = 0; i < f.tcpCount; i++) if (f.tcpFlags[i]! >= 0) out[n++] = f.tcpFlags[i]! & bit ? 1 : 0;
-      return n;
-    },
+/** The TCP occurrences where `arr` is set (not -1), mapped by `map`. */
+function tcpSet(arr: (f: FrameFields) => ArrayLike<number>, map: (v: number) => number = (v) => v): NumField['values'] {
+  return (f, _p, out) => {
+    const a = arr(f);
+    let n = 0;
+    for (let i = 0; i < f.tcpCount; i++) if (a[i]! >= 0) out[n++] = map(a[i]!);
+    return n;
   };
+}
+
+function tcpFlag(bit: number): NumField {
+  return { type: 'bool', typeName: 'Boolean', max: 1, values: tcpSet((f) => f.tcpFlags, (v) => (v & bit ? 1 : 0)) };
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -121,7 +123,7 @@ function dnsNames(f: FrameFields): string[] {
   const out: string[] = [];
   for (let i = 0; i < f.dnsCount; i++) {
     const msg = f.buf.subarray(f.dnsOff[i]!, f.dnsEnd[i]!);
-    const qd = (msg[DNS_OFFSETS.qdcount]! << 8) | msg[DNS_OFFSETS.qdcount + 1]!;
+    const qd = u16(msg, DNS_OFFSETS.qdcount);
     let pos = DNS_HEADER_LEN;
     for (let q = 0; q < qd && q < 16; q++) {
       const n = dnsReadName(msg, pos);
@@ -142,6 +144,18 @@ function httpFirst(f: FrameFields, i: number): ReturnType<typeof httpFirstLine> 
   let e = j;
   if (e > start && b[e - 1] === 0x0d) e--;
   return httpFirstLine(latin1.decode(b.subarray(start, e)));
+}
+
+type HttpLine = NonNullable<ReturnType<typeof httpFirstLine>>;
+
+/** The first lines of the frame's HTTP messages of one kind. */
+function httpLines<K extends HttpLine['kind']>(f: FrameFields, kind: K): Extract<HttpLine, { kind: K }>[] {
+  const out: Extract<HttpLine, { kind: K }>[] = [];
+  for (let i = 0; i < f.httpCount; i++) {
+    const l = httpFirst(f, i);
+    if (l?.kind === kind) out.push(l as Extract<HttpLine, { kind: K }>);
+  }
+  return out;
 }
 
 const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
@@ -168,23 +182,9 @@ const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['tcp.port', uint(U16, 0xffff, both((f) => f.tcpCount, (f) => f.tcpSrc, (f) => f.tcpDst))],
   ['tcp.srcport', uint(U16, 0xffff, occ((f) => f.tcpCount, (f) => f.tcpSrc))],
   ['tcp.dstport', uint(U16, 0xffff, occ((f) => f.tcpCount, (f) => f.tcpDst))],
-  [
-    'tcp.len',
-    uint(U32, 0xffffffff, (f, _p, out) => {
-      let n = 0;
-      for (let i = 0; i < f.tcpCount; i++) if (f.tcpLen[i]! >= 0) out[n++] = f.tcpLen[i]!;
-      return n;
-    }),
-  ],
+  ['tcp.len', uint(U32, 0xffffffff, tcpSet((f) => f.tcpLen))],
   ['tcp.stream', uint(U32, 0xffffffff, (f, p, out) => (f.tcpCount > 0 && p.tcpStream >= 0 ? ((out[0] = p.tcpStream), 1) : 0))],
-  [
-    'tcp.flags',
-    uint(U16, 0xffff, (f, _p, out) => {
-      let n = 0;
-      for (let i = 0; i < f.tcpCount; i++) if (f.tcpFlags[i]! >= 0) out[n++] = f.tcpFlags[i]!;
-      return n;
-    }),
-  ],
+  ['tcp.flags', uint(U16, 0xffff, tcpSet((f) => f.tcpFlags))],
   ['tcp.flags.fin', tcpFlag(0x001)],
   ['tcp.flags.syn', tcpFlag(0x002)],
   ['tcp.flags.reset', tcpFlag(0x004)],
@@ -201,7 +201,7 @@ const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
   [
     'dns.id',
     uint(U16, 0xffff, (f, _p, out) => {
-      for (let i = 0; i < f.dnsCount; i++) out[i] = (f.buf[f.dnsOff[i]! + DNS_OFFSETS.id]! << 8) | f.buf[f.dnsOff[i]! + DNS_OFFSETS.id + 1]!;
+      for (let i = 0; i < f.dnsCount; i++) out[i] = u16(f.buf, f.dnsOff[i]! + DNS_OFFSETS.id);
       return f.dnsCount;
     }),
   ],
@@ -219,67 +219,16 @@ const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
   ],
   ['dns.qry.name', { type: 'string', typeName: 'Character string', strings: (f) => dnsNames(f) }],
   ['http', { type: 'proto', typeName: 'Protocol', present: (f) => f.httpCount > 0 }],
-  [
-    'http.request',
-    {
-      type: 'proto',
-      typeName: 'Boolean',
-      present: (f) => {
-        for (let i = 0; i < f.httpCount; i++) if (httpFirst(f, i)?.kind === 'request') return true;
-        return false;
-      },
-    },
-  ],
-  [
-    'http.response',
-    {
-      type: 'proto',
-      typeName: 'Boolean',
-      present: (f) => {
-        for (let i = 0; i < f.httpCount; i++) if (httpFirst(f, i)?.kind === 'response') return true;
-        return false;
-      },
-    },
-  ],
-  [
-    'http.request.method',
-    {
-      type: 'string',
-      typeName: 'Character string',
-      strings: (f) => {
-        const out: string[] = [];
-        for (let i = 0; i < f.httpCount; i++) {
-          const l = httpFirst(f, i);
-          if (l?.kind === 'request') out.push(l.method);
-        }
-        return out;
-      },
-    },
-  ],
-  [
-    'http.request.uri',
-    {
-      type: 'string',
-      typeName: 'Character string',
-      strings: (f) => {
-        const out: string[] = [];
-        for (let i = 0; i < f.httpCount; i++) {
-          const l = httpFirst(f, i);
-          if (l?.kind === 'request') out.push(l.uri);
-        }
-        return out;
-      },
-    },
-  ],
+  ['http.request', { type: 'proto', typeName: 'Boolean', present: (f) => httpLines(f, 'request').length > 0 }],
+  ['http.response', { type: 'proto', typeName: 'Boolean', present: (f) => httpLines(f, 'response').length > 0 }],
+  ['http.request.method', { type: 'string', typeName: 'Character string', strings: (f) => httpLines(f, 'request').map((l) => l.method) }],
+  ['http.request.uri', { type: 'string', typeName: 'Character string', strings: (f) => httpLines(f, 'request').map((l) => l.uri) }],
   [
     'http.response.code',
     uint(U16, 0xffff, (f, _p, out) => {
-      let n = 0;
-      for (let i = 0; i < f.httpCount; i++) {
-        const l = httpFirst(f, i);
-        if (l?.kind === 'response') out[n++] = l.code;
-      }
-      return n;
+      const ls = httpLines(f, 'response');
+      ls.forEach((l, i) => (out[i] = l.code));
+      return ls.length;
     }),
   ],
   ['geneve', { type: 'proto', typeName: 'Protocol', present: (f) => f.geneveCount > 0 }],
@@ -418,28 +367,21 @@ class Parser {
   }
 
   private or(): Predicate {
-    let l = this.and();
-    for (;;) {
-      const t = this.peek();
-      if ((t.kind === 'op' && t.text === '||') || this.isWord(t, 'or')) {
-        this.next();
-        const a = l;
-        const b = this.and();
-        l = (f, p) => a(f, p) || b(f, p);
-      } else return l;
-    }
+    return this.chain('||', 'or', () => this.and(), (a, b) => (f, p) => a(f, p) || b(f, p));
   }
 
   private and(): Predicate {
-    let l = this.unary();
+    return this.chain('&&', 'and', () => this.unary(), (a, b) => (f, p) => a(f, p) && b(f, p));
+  }
+
+  /** `operand (op operand)*`, left-associative, with `op` written as `sym` or `word`. */
+  private chain(sym: string, word: string, operand: () => Predicate, join: (a: Predicate, b: Predicate) => Predicate): Predicate {
+    let l = operand();
     for (;;) {
       const t = this.peek();
-      if ((t.kind === 'op' && t.text === '&&') || this.isWord(t, 'and')) {
-        this.next();
-        const a = l;
-        const b = this.unary();
-        l = (f, p) => a(f, p) && b(f, p);
-      } else return l;
+      if (!((t.kind === 'op' && t.text === sym) || this.isWord(t, word))) return l;
+      this.next();
+      l = join(l, operand());
     }
   }
 

@@ -14,7 +14,8 @@
  * Error contract: `dissect` never throws. A layer that cannot be decoded ends the tree with a
  * `[Malformed Packet: X]` node carrying an error expert item; Info gets " [Malformed Packet]".
  */
-import { ipv4ToString, macToString, MAC_BROADCAST } from '../wire/addr.ts';
+import { ipv4ToString, ipv6ToString, macToString, MAC_BROADCAST } from '../wire/addr.ts';
+import { toHex, u16 } from '../wire/bytes.ts';
 import { ARP_LEN, ARP_OFFSETS, ArpView } from '../wire/arp.ts';
 import { internetChecksum } from '../wire/checksum.ts';
 import {
@@ -142,14 +143,14 @@ function flagNode(v: number, mask: number, width: number, name: string, field: s
   return node(`${bitsText(v, mask, width)} = ${name}: ${on ? setText : unsetText}`, field, on ? '1' : '0', off, len);
 }
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function bytesHex(b: Uint8Array, sep = ':'): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (i ? sep : '') + b[i]!.toString(16).padStart(2, '0');
-  return s;
+/** Source, destination and both `P.port` nodes of a TCP or UDP header. */
+function portNodes(p: 'tcp' | 'udp', sp: number, dp: number, spAt: number, dpAt: number): TreeNode[] {
+  return [
+    node(`Source Port: ${sp}`, `${p}.srcport`, String(sp), spAt, 2),
+    node(`Destination Port: ${dp}`, `${p}.dstport`, String(dp), dpAt, 2),
+    node(`Source or Destination Port: ${sp}`, `${p}.port`, String(sp), spAt, 2),
+    node(`Source or Destination Port: ${dp}`, `${p}.port`, String(dp), dpAt, 2),
+  ];
 }
 
 function macText(m: number): string {
@@ -316,7 +317,7 @@ function ethernet(s: State, out: TreeNode[], o: number, end: number, depth: numb
   }
   // Bytes after the upper layer are Ethernet padding (Wireshark's eth.padding).
   if (used >= 0 && p + used < end && (type === ETHERTYPE_IPV4 || type === ETHERTYPE_ARP)) {
-    e.children!.push(node(`Padding: ${bytesHex(b.subarray(p + used, end), '')}`, 'eth.padding', bytesHex(b.subarray(p + used, end)), p + used, end - p - used));
+    e.children!.push(node(`Padding: ${toHex(b.subarray(p + used, end))}`, 'eth.padding', toHex(b.subarray(p + used, end), ':'), p + used, end - p - used));
   }
 }
 
@@ -340,7 +341,7 @@ function etherTypeLongName(t: number): string {
 function dataNode(s: State, off: number, len: number): TreeNode {
   const d = proto(`Data (${len} bytes)`, 'data', off, len);
   const bytes = s.b.subarray(off, off + len);
-  d.children!.push(node(`Data: ${bytesHex(bytes.subarray(0, 32), '')}${len > 32 ? '…' : ''}`, 'data.data', bytesHex(bytes), off, len));
+  d.children!.push(node(`Data: ${toHex(bytes.subarray(0, 32))}${len > 32 ? '…' : ''}`, 'data.data', toHex(bytes, ':'), off, len));
   d.children!.push(node(`[Length: ${len}]`, 'data.len', String(len), null));
   s.protocols.push('data');
   return d;
@@ -527,26 +528,6 @@ function rel(v: number, base: number | null): number {
   return base === null ? v : (v - base) >>> 0;
 }
 
-function optionLen(o: TcpOption): number {
-  switch (o.kind) {
-    case 'eol':
-    case 'nop':
-      return 1;
-    case 'mss':
-      return 4;
-    case 'wscale':
-      return 3;
-    case 'sackOK':
-      return 2;
-    case 'sack':
-      return 2 + 8 * o.blocks.length;
-    case 'ts':
-      return 10;
-    default:
-      return 2 + o.data.length;
-  }
-}
-
 function tcp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, dstIp: number, quoted: boolean): void {
   s.protocols.push('tcp');
   const b = s.b;
@@ -564,12 +545,7 @@ function tcp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, d
   const t = proto('', 'tcp', o, Math.min(n, TCP_HEADER_LEN));
   out.push(t);
   const c = t.children!;
-  c.push(
-    node(`Source Port: ${sp}`, 'tcp.srcport', String(sp), o + TCP_OFFSETS.srcPort, 2),
-    node(`Destination Port: ${dp}`, 'tcp.dstport', String(dp), o + TCP_OFFSETS.dstPort, 2),
-    node(`Source or Destination Port: ${sp}`, 'tcp.port', String(sp), o + TCP_OFFSETS.srcPort, 2),
-    node(`Source or Destination Port: ${dp}`, 'tcp.port', String(dp), o + TCP_OFFSETS.dstPort, 2),
-  );
+  c.push(...portNodes('tcp', sp, dp, o + TCP_OFFSETS.srcPort, o + TCP_OFFSETS.dstPort));
   if (conv) c.push(node(`[Stream index: ${conv.stream}]`, 'tcp.stream', String(conv.stream), null));
   let title = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}`;
   const v = new TcpView(b.subarray(o, end));
@@ -649,13 +625,14 @@ function tcp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, d
     return;
   }
   if (hl > TCP_HEADER_LEN) {
-    const opts = node(`Options: (${hl - TCP_HEADER_LEN} bytes)`, 'tcp.options', bytesHex(b.subarray(o + TCP_HEADER_LEN, o + hl)), o + TCP_HEADER_LEN, hl - TCP_HEADER_LEN, []);
+    const opts = node(`Options: (${hl - TCP_HEADER_LEN} bytes)`, 'tcp.options', toHex(b.subarray(o + TCP_HEADER_LEN, o + hl), ':'), o + TCP_HEADER_LEN, hl - TCP_HEADER_LEN, []);
     const r = parseTcp(b.subarray(o, end), { checksum: 'ignore' });
     if (r.ok) {
       let at = o + TCP_HEADER_LEN;
       const names: string[] = [];
       for (const op of r.value.options) {
-        const len = optionLen(op);
+        // Parsed, so each option's length byte is its size (EOL and NOP are one byte).
+        const len = b[at]! <= 1 ? 1 : b[at + 1]!;
         const [n2, text] = tcpOptionNode(op, at, len, ackBase);
         opts.children!.push(n2);
         if (text) info += ` ${text}`;
@@ -673,7 +650,7 @@ function tcp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, d
   setCols(s, 'TCP', info);
   if (dataLen > 0) {
     const po = o + hl;
-    c.push(node(`TCP payload (${dataLen} byte${dataLen === 1 ? '' : 's'})`, 'tcp.payload', bytesHex(b.subarray(po, end)), po, dataLen));
+    c.push(node(`TCP payload (${dataLen} byte${dataLen === 1 ? '' : 's'})`, 'tcp.payload', toHex(b.subarray(po, end), ':'), po, dataLen));
     if (isHttpPort(sp, dp)) http(s, out, po, end);
     else out.push(dataNode(s, po, dataLen));
   }
@@ -871,13 +848,7 @@ function udp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, d
   const u = proto(`User Datagram Protocol, Src Port: ${sp}, Dst Port: ${dp}`, 'udp', o, UDP_HEADER_LEN);
   out.push(u);
   const c = u.children!;
-  c.push(
-    node(`Source Port: ${sp}`, 'udp.srcport', String(sp), o + UDP_OFFSETS.srcPort, 2),
-    node(`Destination Port: ${dp}`, 'udp.dstport', String(dp), o + UDP_OFFSETS.dstPort, 2),
-    node(`Source or Destination Port: ${sp}`, 'udp.port', String(sp), o + UDP_OFFSETS.srcPort, 2),
-    node(`Source or Destination Port: ${dp}`, 'udp.port', String(dp), o + UDP_OFFSETS.dstPort, 2),
-    node(`Length: ${len}`, 'udp.length', String(len), o + UDP_OFFSETS.length, 2),
-  );
+  c.push(...portNodes('udp', sp, dp, o + UDP_OFFSETS.srcPort, o + UDP_OFFSETS.dstPort), node(`Length: ${len}`, 'udp.length', String(len), o + UDP_OFFSETS.length, 2));
   const err = quoted ? null : v.checkLen();
   const ck = v.checksum;
   let status = 'unverified';
@@ -892,7 +863,7 @@ function udp(s: State, out: TreeNode[], o: number, end: number, srcIp: number, d
   }
   const p = o + UDP_HEADER_LEN;
   const pend = p + plen;
-  if (plen > 0) c.push(node(`UDP payload (${plen} byte${plen === 1 ? '' : 's'})`, 'udp.payload', bytesHex(b.subarray(p, pend)), p, plen));
+  if (plen > 0) c.push(node(`UDP payload (${plen} byte${plen === 1 ? '' : 's'})`, 'udp.payload', toHex(b.subarray(p, pend), ':'), p, plen));
   const app = udpApp(sp, dp);
   if (app === 'dns') dns(s, out, p, pend);
   else if (app === 'geneve') geneve(s, out, p, pend, depth);
@@ -920,11 +891,8 @@ function rdataText(d: DnsRdata): string {
   switch (d.kind) {
     case 'A':
       return ipv4ToString(d.address);
-    case 'AAAA': {
-      const parts: string[] = [];
-      for (let i = 0; i < 16; i += 2) parts.push(((d.address[i]! << 8) | d.address[i + 1]!).toString(16));
-      return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
-    }
+    case 'AAAA':
+      return ipv6ToString(d.address);
     case 'NS':
     case 'CNAME':
     case 'PTR':
@@ -1125,8 +1093,8 @@ function geneve(s: State, out: TreeNode[], o: number, end: number, depth: number
         malformed(s, out, 'GENEVE', `option at ${at - o} overruns the option area`, at);
         break;
       }
-      if (dlen > 0) kids.push(node(`Unknown Option Data: ${bytesHex(b.subarray(at + O.data, at + total), '')}`, 'geneve.opt.unknown.data', bytesHex(b.subarray(at + O.data, at + total)), at + O.data, dlen));
-      opts.children!.push(node(`Unknown, Class: ${clsName} (${hex(cls, 4)}) Type: ${hex(type, 2)} (${crit})`, 'geneve.option', bytesHex(b.subarray(at, at + total)), at, total, kids));
+      if (dlen > 0) kids.push(node(`Unknown Option Data: ${toHex(b.subarray(at + O.data, at + total))}`, 'geneve.opt.unknown.data', toHex(b.subarray(at + O.data, at + total), ':'), at + O.data, dlen));
+      opts.children!.push(node(`Unknown, Class: ${clsName} (${hex(cls, 4)}) Type: ${hex(type, 2)} (${crit})`, 'geneve.option', toHex(b.subarray(at, at + total), ':'), at, total, kids));
       at += total;
     }
     c.push(opts);
@@ -1255,7 +1223,7 @@ function icmp(s: State, out: TreeNode[], o: number, end: number, ttl: number, sr
   } else if (type === 12) {
     c.push(node(`Pointer: ${b[o + F.rest]}`, 'icmp.pointer', String(b[o + F.rest]), o + F.rest, 1));
   } else if (isIcmpErrorType(type)) {
-    c.push(node(`Unused: ${bytesHex(b.subarray(o + F.rest, o + F.rest + 4), '')}`, 'icmp.unused', bytesHex(b.subarray(o + F.rest, o + F.rest + 4)), o + F.rest, 4));
+    c.push(node(`Unused: ${toHex(b.subarray(o + F.rest, o + F.rest + 4))}`, 'icmp.unused', toHex(b.subarray(o + F.rest, o + F.rest + 4), ':'), o + F.rest, 4));
   }
   setCols(s, 'ICMP', info);
   if (isIcmpErrorType(type) && !quoted && depth < MAX_DEPTH && end > o + ICMP_HEADER_LEN) {

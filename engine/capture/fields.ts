@@ -16,6 +16,7 @@
  * Error contract: `walkFrame` never throws and never reads outside [start, end).
  */
 import { ARP_OFFSETS } from '../wire/arp.ts';
+import { u16, u32, u48 } from '../wire/bytes.ts';
 import { DNS_HEADER_LEN } from '../wire/dns.ts';
 import { ETHERNET_HEADER_LEN, ETHERNET_OFFSETS, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_TEB, ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../wire/ethernet.ts';
 import { GENEVE_HEADER_LEN, GENEVE_OFFSETS, GENEVE_PORT } from '../wire/geneve.ts';
@@ -47,10 +48,6 @@ export function udpApp(sp: number, dp: number): 'dns' | 'geneve' | null {
 export function isHttpPort(sp: number, dp: number): boolean {
   return HTTP_TCP_PORTS.has(sp) || HTTP_TCP_PORTS.has(dp);
 }
-
-const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
-const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-const u48 = (b: Uint8Array, o: number): number => u16(b, o) * 0x1_0000_0000 + u32(b, o + 2);
 
 /** Per-frame field occurrences, reset by each `walkFrame`. One instance is reused for every packet. */
 export class FrameFields {

@@ -10,7 +10,7 @@
  * Result; damage further on stops reading and is reported in `Capture.error` with its byte offset,
  * after the packets read up to there.
  */
-import { ipv4ToString } from '../wire/addr.ts';
+import { ipv4ToString, ipv6ToString } from '../wire/addr.ts';
 import { decodeError, fail, ok, type DecodeError, type Result } from '../wire/result.ts';
 import type { Capture, CaptureInterface, CaptureName, CapturePacket } from './capture.ts';
 import {
@@ -343,37 +343,13 @@ class Reader {
           if (z > s) names.push(utf8.decode(this.b.subarray(s, z)));
           s = z + 1;
         }
-        const address = addrLen === 4 ? ipv4ToString(this.dv.getUint32(v, false)) : ipv6Text(this.b, v);
+        const address = addrLen === 4 ? ipv4ToString(this.dv.getUint32(v, false)) : ipv6ToString(this.b.subarray(v, v + 16));
         if (names.length) this.names.push({ family: addrLen === 4 ? 'ipv4' : 'ipv6', address, names });
       }
       p = v + len + pad4(len);
     }
     return null;
   }
-}
-
-/** RFC 5952 text of 16 bytes at o (zero-run compression, lower case). */
-function ipv6Text(b: Uint8Array, o: number): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** Reads a pcapng file from memory (see the module doc for the error contract). */

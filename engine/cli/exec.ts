@@ -16,16 +16,14 @@
  * Exit status: 0 the script ran (whatever its commands' own exit codes), 1 the lab or the script has
  * a problem (`SCRIPT:LINE: message`) or a file cannot be read or written, 2 usage error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseActionLine } from '../lab/formats.ts';
-import { formatProblem } from '../lab/load.ts';
 import { LabSession, type Flow } from '../lab/session.ts';
 import { RealTimePacer } from '../sim/pacer.ts';
 import { parseDuration } from '../sim/time.ts';
+import { makeRealHosts, openLab, parseLabArgs, readText, writePcap } from './common.ts';
 import type { CliIo, Command } from './main.ts';
-import { makeRealHosts } from './run.ts';
 
 const USAGE = 'exec [OPTIONS] LAB';
 const SYNOPSIS = 'exec [--script FILE|-] [--pcap FILE] [--seed N] [--real HOST]... LAB';
@@ -114,19 +112,6 @@ function* scriptFlow(session: LabSession, lines: readonly ScriptLine[], out: (s:
     });
     if (!last.endsWith('\n')) out('\n');
   }
-}
-
-function usage(io: CliIo, msg: string): number {
-  io.err(`pktlab exec: ${msg}\nUsage: pktlab ${SYNOPSIS}\n`);
-  return 2;
-}
-
-function reason(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied';
-  if (code === 'EISDIR') return 'Is a directory';
-  return e instanceof Error ? e.message : String(e);
 }
 
 export interface ConsoleStreams {
@@ -285,73 +270,24 @@ export const execCommand: Command = {
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     let script: string | null = null;
-    let pcap: string | null = null;
-    let seed: number | undefined;
-    let file: string | undefined;
-    const real: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-      const opt = eq > 0 ? a.slice(0, eq) : a;
-      const value = (): string | null => {
-        if (eq > 0) return a.slice(eq + 1);
-        const v = args[i + 1];
-        if (v === undefined) return null;
-        i++;
-        return v;
-      };
-      if (opt === '-h' || opt === '--help') {
-        io.out(HELP);
-        return 0;
-      } else if (opt === '--script' || opt === '-s') {
-        const v = value();
-        if (v === null || v === '') return usage(io, '--script needs a FILE (or - for standard input)');
-        script = v;
-      } else if (opt === '--pcap') {
-        const v = value();
-        if (v === null || v === '') return usage(io, '--pcap needs a FILE');
-        pcap = v;
-      } else if (opt === '--seed') {
-        const v = value();
-        if (v === null || !/^\d+$/.test(v) || Number(v) > 4294967295) return usage(io, `--seed needs an integer from 0 to 4294967295${v === null ? '' : `, got '${v}'`}`);
-        seed = Number(v);
-      } else if (opt === '--real') {
-        const v = value();
-        if (v === null || v === '') return usage(io, '--real needs a HOST (a host device of the lab)');
-        real.push(v);
-      } else if (a.startsWith('-') && a !== '-') return usage(io, `unknown option '${a}'`);
-      else if (file === undefined) file = a;
-      else return usage(io, `one LAB only (got '${file}' and '${a}')`);
-    }
-    if (file === undefined) return usage(io, 'no lab file given');
-    let src: string;
-    try {
-      src = readFileSync(file, 'utf8');
-    } catch (e) {
-      io.err(`pktlab exec: ${file}: ${reason(e)}\n`);
-      return 1;
-    }
+    const parsed = parseLabArgs(io, { cmd: 'exec', help: HELP, synopsis: SYNOPSIS }, args, (opt, value) => {
+      if (opt !== '--script' && opt !== '-s') return false;
+      const v = value();
+      if (v === null || v === '') return '--script needs a FILE (or - for standard input)';
+      script = v;
+      return null;
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { file, seed, pcap, real } = parsed;
+    const src = readText(io, 'exec', file);
+    if (src === null) return 1;
     let scriptText: string | null = null;
     if (script !== null) {
-      try {
-        scriptText = readFileSync(script === '-' ? 0 : script, 'utf8');
-      } catch (e) {
-        io.err(`pktlab exec: ${script}: ${reason(e)}\n`);
-        return 1;
-      }
+      scriptText = readText(io, 'exec', script, script === '-' ? 0 : script);
+      if (scriptText === null) return 1;
     }
-    let opened: ReturnType<typeof LabSession.open>;
-    try {
-      opened = LabSession.open(src, file, seed !== undefined ? { seed } : {});
-    } catch (e) {
-      io.err(`pktlab exec: ${file}: cannot build the lab: ${(e as Error).message}\n`);
-      return 1;
-    }
-    if (opened.session === null) {
-      io.err(opened.problems.map((p) => `${formatProblem(p)}\n`).join(''));
-      return 1;
-    }
-    const session = opened.session;
+    const session = openLab(io, 'exec', src, file, seed);
+    if (session === null) return 1;
     try {
       const p = scriptText === null ? null : parseScript(scriptText, script === '-' ? '<stdin>' : script!, session.devices());
       if (p !== null && p.problems.length) {
@@ -375,14 +311,7 @@ export const execCommand: Command = {
       } else {
         await interactive(session, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       }
-      if (pcap !== null) {
-        try {
-          writeFileSync(pcap, session.pcap());
-        } catch (e) {
-          io.err(`pktlab exec: cannot write ${pcap}: ${reason(e)}\n`);
-          return 1;
-        }
-      }
+      if (pcap !== null && !writePcap(io, 'exec', session, pcap)) return 1;
       return 0;
     } finally {
       await session.disposeAsync();

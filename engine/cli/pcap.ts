@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { readCapture, type Capture, type CapturePacket } from '../capture/capture.ts';
 import { summarizeFrame } from '../wire/summary.ts';
+import { fileReason, usageError } from './common.ts';
 import type { CliIo, Command } from './main.ts';
 
 const USAGE = 'pcap [-e] [--json] FILE';
@@ -54,14 +55,6 @@ export function isoTime(ns: bigint | null): string | null {
   return `${iso.slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
 }
 
-function reason(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return e instanceof Error ? e.message : String(e);
-}
-
 function interfaceName(c: Capture, id: number): string {
   return c.interfaces[id]?.name ?? `if${id}`;
 }
@@ -99,24 +92,16 @@ export const pcapCommand: Command = {
         return 0;
       } else if (a === '-e') link = true;
       else if (a === '--json') json = true;
-      else if (a.startsWith('-') && a !== '-') {
-        io.err(`pktlab pcap: unknown option '${a}'\nUsage: pktlab ${USAGE}\n`);
-        return 2;
-      } else if (file === undefined) file = a;
-      else {
-        io.err(`pktlab pcap: one FILE only (got '${file}' and '${a}')\nUsage: pktlab ${USAGE}\n`);
-        return 2;
-      }
+      else if (a.startsWith('-') && a !== '-') return usageError(io, 'pcap', USAGE, `unknown option '${a}'`);
+      else if (file === undefined) file = a;
+      else return usageError(io, 'pcap', USAGE, `one FILE only (got '${file}' and '${a}')`);
     }
-    if (file === undefined) {
-      io.err(`pktlab pcap: missing FILE\nUsage: pktlab ${USAGE}\n`);
-      return 2;
-    }
+    if (file === undefined) return usageError(io, 'pcap', USAGE, 'missing FILE');
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(file);
     } catch (e) {
-      io.err(`pktlab pcap: ${file}: ${reason(e)}\n`);
+      io.err(`pktlab pcap: ${file}: ${fileReason(e, true)}\n`);
       return 1;
     }
     const r = readCapture(bytes);

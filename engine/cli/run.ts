@@ -5,11 +5,10 @@
  * Exit 0 only when every check passes; 1 when a check fails or the lab does not load or build; 2 on a
  * usage error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { formatProblem } from '../lab/load.ts';
+import type { LabProblem } from '../lab/load.ts';
 import type { LocalText } from '../lab/normalize.ts';
 import { runLabAsync, type LabRunResult, type StepRunResult } from '../lab/runner.ts';
-import { LabSession, RealHostError } from '../lab/session.ts';
+import { makeRealHosts, openLab, parseLabArgs, problemJson, readText, writePcap } from './common.ts';
 import { processIo, type CliIo, type Command } from './main.ts';
 
 const USAGE = 'run [OPTIONS] LAB';
@@ -102,89 +101,32 @@ export function resultJson(file: string, r: LabRunResult, pcap: string | null): 
   };
 }
 
-function usage(io: CliIo, msg: string): number {
-  io.err(`pktlab run: ${msg}\nUsage: pktlab ${SYNOPSIS}\n`);
-  return 2;
-}
-
-function reason(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied';
-  if (code === 'EISDIR') return 'Is a directory';
-  return e instanceof Error ? e.message : String(e);
-}
-
 export const runCommand: Command = {
   summary: 'run every step of a lab headless and check it (exit 0: all checks pass)',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
-    let seed: number | undefined;
-    let pcap: string | null = null;
     let json = false;
     let verbose = false;
     let lang: Lang | null = null;
-    const real: string[] = [];
-    let file: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      const value = (): string | null => {
-        const eq = a.indexOf('=');
-        if (a.startsWith('--') && eq > 0) return a.slice(eq + 1);
-        const v = args[i + 1];
-        if (v === undefined) return null;
-        i++;
-        return v;
-      };
-      const opt = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-      if (opt === '-h' || opt === '--help') {
-        io.out(HELP);
-        return 0;
-      } else if (opt === '--json') json = true;
+    const parsed = parseLabArgs(io, { cmd: 'run', help: HELP, synopsis: SYNOPSIS }, args, (opt, value) => {
+      if (opt === '--json') json = true;
       else if (opt === '-v' || opt === '--verbose') verbose = true;
-      else if (opt === '--seed') {
+      else if (opt === '--lang') {
         const v = value();
-        if (v === null || !/^\d+$/.test(v) || Number(v) > 4294967295) return usage(io, `--seed needs an integer from 0 to 4294967295${v === null ? '' : `, got '${v}'`}`);
-        seed = Number(v);
-      } else if (opt === '--pcap') {
-        const v = value();
-        if (v === null || v === '') return usage(io, '--pcap needs a FILE');
-        pcap = v;
-      } else if (opt === '--lang') {
-        const v = value();
-        if (v !== 'ko' && v !== 'en') return usage(io, `--lang must be ko or en${v === null ? '' : `, got '${v}'`}`);
+        if (v !== 'ko' && v !== 'en') return `--lang must be ko or en${v === null ? '' : `, got '${v}'`}`;
         lang = v;
-      } else if (opt === '--real') {
-        const v = value();
-        if (v === null || v === '') return usage(io, '--real needs a HOST (a host device of the lab)');
-        real.push(v);
-      } else if (a.startsWith('-') && a !== '-') return usage(io, `unknown option '${a}'`);
-      else if (file === undefined) file = a;
-      else return usage(io, `one LAB only (got '${file}' and '${a}')`);
-    }
-    if (file === undefined) return usage(io, 'no lab file given');
+      } else return false;
+      return null;
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { file, seed, pcap, real } = parsed;
     const L: Lang = lang ?? defaultLang();
 
-    let src: string;
-    try {
-      src = readFileSync(file, 'utf8');
-    } catch (e) {
-      io.err(`pktlab run: ${file}: ${reason(e)}\n`);
-      return 1;
-    }
-    let opened: ReturnType<typeof LabSession.open>;
-    try {
-      opened = LabSession.open(src, file, seed !== undefined ? { seed } : {});
-    } catch (e) {
-      io.err(`pktlab run: ${file}: cannot build the lab: ${(e as Error).message}\n`);
-      return 1;
-    }
-    if (opened.session === null) {
-      if (json) io.out(`${JSON.stringify({ file, pass: false, problems: opened.problems.map((p) => ({ line: p.line, col: p.col, message: p.message, path: p.path })) }, null, 2)}\n`);
-      else io.err(opened.problems.map((p) => `${formatProblem(p)}\n`).join(''));
-      return 1;
-    }
-    const session = opened.session;
+    const src = readText(io, 'run', file);
+    if (src === null) return 1;
+    const asJson = json ? (problems: readonly LabProblem[]) => io.out(`${JSON.stringify({ file, pass: false, problems: problems.map(problemJson) }, null, 2)}\n`) : undefined;
+    const session = openLab(io, 'run', src, file, seed, asJson);
+    if (session === null) return 1;
     try {
       const problem = await makeRealHosts(session, real, 'run', io);
       if (problem !== 0) return problem;
@@ -210,14 +152,7 @@ export const runCommand: Command = {
         },
       });
       clear();
-      if (pcap !== null) {
-        try {
-          writeFileSync(pcap, session.pcap());
-        } catch (e) {
-          io.err(`pktlab run: cannot write ${pcap}: ${reason(e)}\n`);
-          return 1;
-        }
-      }
+      if (pcap !== null && !writePcap(io, 'run', session, pcap)) return 1;
       if (json) io.out(`${JSON.stringify(resultJson(file, result, pcap), null, 2)}\n`);
       else io.out(formatSummary(result, L));
       return result.pass ? 0 : 1;
@@ -229,22 +164,3 @@ export const runCommand: Command = {
     }
   },
 };
-
-/**
- * Makes the lab's declared real hosts and `names` real; on failure prints one line and returns the
- * exit code (2 bad host, 1 refused by the system), else 0.
- */
-export async function makeRealHosts(session: LabSession, names: readonly string[], cmd: string, io: CliIo): Promise<number> {
-  if (names.length === 0 && session.declaredReal().length === 0) return 0;
-  try {
-    for (const note of await session.makeReal(names)) io.err(`pktlab ${cmd}: note: ${note}\n`);
-    return 0;
-  } catch (e) {
-    if (e instanceof RealHostError) {
-      io.err(`pktlab ${cmd}: ${e.message}\n`);
-      return e.exitCode;
-    }
-    io.err(`pktlab ${cmd}: real hosts: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
-    return 1;
-  }
-}

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatProblem, loadLab, type LabProblem } from '../lab/load.ts';
+import { fileReason, problemJson, usageError } from './common.ts';
 import type { CliIo, Command } from './main.ts';
 
 const USAGE = 'validate [--json] LAB...';
@@ -22,14 +23,6 @@ Options:
 
 Exit status: 0 every file is valid, 1 a file has a problem or cannot be read, 2 usage error.
 `;
-
-function reason(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied';
-  if (code === 'EISDIR') return 'Is a directory';
-  return e instanceof Error ? e.message : String(e);
-}
 
 interface FileResult {
   file: string;
@@ -54,23 +47,19 @@ export const validateCommand: Command = {
       } else if (options && a === '--') {
         options = false;
       } else if (options && a.startsWith('-') && a !== '-') {
-        io.err(`pktlab validate: unknown option '${a}'\nUsage: pktlab ${USAGE}\n`);
-        return 2;
+        return usageError(io, 'validate', USAGE, `unknown option '${a}'`);
       } else {
         files.push(a);
       }
     }
-    if (files.length === 0) {
-      io.err(`pktlab validate: no lab file given\nUsage: pktlab ${USAGE}\n`);
-      return 2;
-    }
+    if (files.length === 0) return usageError(io, 'validate', USAGE, 'no lab file given');
     const results: FileResult[] = [];
     for (const file of files) {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch (e) {
-        results.push({ file, ok: false, error: reason(e), problems: [] });
+        results.push({ file, ok: false, error: fileReason(e), problems: [] });
         continue;
       }
       const r = loadLab(text, file);
@@ -81,7 +70,7 @@ export const validateCommand: Command = {
         file: r.file,
         ok: r.ok,
         ...(r.error !== undefined ? { error: r.error } : {}),
-        problems: r.problems.map((p) => ({ line: p.line, col: p.col, message: p.message, path: p.path })),
+        problems: r.problems.map(problemJson),
       }));
       io.out(`${JSON.stringify(out, null, 2)}\n`);
     } else {

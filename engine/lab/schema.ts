@@ -211,13 +211,18 @@ export const Resolver = Type.Object(
   { additionalProperties: false, title: 'Resolver', description: 'DNS resolver settings (`/etc/resolv.conf`).' },
 );
 
+/** The fields every device kind has after `kind`. */
+const DEVICE_FIELDS = {
+  description: Type.Optional(DeviceDescription),
+  interfaces: Interfaces,
+  gateway: Type.Optional(Gateway),
+  routes: Type.Optional(Routes),
+};
+
 export const Host = Type.Object(
   {
     kind: Type.Literal('host', { description: 'A host: a small Linux with a shell (ping, curl, dig, ip, ss, tcpdump).' }),
-    description: Type.Optional(DeviceDescription),
-    interfaces: Interfaces,
-    gateway: Type.Optional(Gateway),
-    routes: Type.Optional(Routes),
+    ...DEVICE_FIELDS,
     resolver: Type.Optional(Resolver),
     hosts: Type.Optional(
       Type.Record(Type.String(), Ipv4('The address of the name.'), { description: 'Static names (`/etc/hosts`). Device names are known without it.', ...keys('', 'host name') }),
@@ -233,10 +238,7 @@ export const Host = Type.Object(
 export const Router = Type.Object(
   {
     kind: Type.Literal('router', { description: 'An IPv4 router: forwards between its interfaces by its route table.' }),
-    description: Type.Optional(DeviceDescription),
-    interfaces: Interfaces,
-    gateway: Type.Optional(Gateway),
-    routes: Type.Optional(Routes),
+    ...DEVICE_FIELDS,
   },
   { additionalProperties: false, title: 'Router', description: 'A router (`kind: router`).' },
 );
@@ -244,10 +246,7 @@ export const Router = Type.Object(
 export const L4Switch = Type.Object(
   {
     kind: Type.Literal('l4switch', { description: 'An L4 switch (Alteon): server load balancing configured through its CLI.' }),
-    description: Type.Optional(DeviceDescription),
-    interfaces: Interfaces,
-    gateway: Type.Optional(Gateway),
-    routes: Type.Optional(Routes),
+    ...DEVICE_FIELDS,
   },
   { additionalProperties: false, title: 'L4Switch', description: 'An L4 switch (`kind: l4switch`). Its SLB configuration goes in `config` as CLI text.' },
 );

@@ -2,6 +2,7 @@
  * Address representations used by every codec value:
  * - IPv4 address: unsigned 32-bit integer (`Ipv4Addr`), e.g. 0x0df66419 for 13.246.100.25.
  * - MAC address: 48-bit integer (`MacAddr`), exact in a JS number.
+ * - IPv6 address (DNS AAAA, pcapng names only): 16 bytes; `ipv6ToString` gives the text form.
  * Numbers keep decoding allocation-free; `ipv4ToString` / `macToString` give the text form.
  */
 
@@ -14,6 +15,38 @@ export const IPV4_BROADCAST: Ipv4Addr = 0xffff_ffff;
 
 export function ipv4ToString(a: Ipv4Addr): string {
   return `${(a >>> 24) & 0xff}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+}
+
+/**
+ * RFC 5952 text of a 16-byte IPv6 address: lower case, the longest run of two or more zero groups
+ * as `::` (the first on a tie), and §5's `::ffff:a.b.c.d` for IPv4-mapped addresses. Another length
+ * gives `[N bytes]`.
+ */
+export function ipv6ToString(a: Uint8Array): string {
+  if (a.length !== 16) return `[${a.length} bytes]`;
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((a[i]! << 8) | a[i + 1]!);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
+  }
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not shortened (§4.2.2)
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
+  if (bestAt < 0) return hex(w);
+  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
 }
 
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

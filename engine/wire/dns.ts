@@ -31,7 +31,7 @@
  * `encode`/`emitHeader` throw only on a programmer error (a field out of range, a bad name text).
  */
 
-import { ipv4ToString, type Ipv4Addr } from './addr.ts';
+import { ipv4ToString, ipv6ToString, type Ipv4Addr } from './addr.ts';
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
 import type { Layer } from './layer.ts';
 import { decodeError, fail, ok, type DecodeError, type ParseOptions, type Result } from './result.ts';
@@ -456,7 +456,7 @@ function recordText(r: DnsRecord): string {
       data = ipv4ToString(d.address);
       break;
     case 'AAAA':
-      data = ipv6Text(d.address);
+      data = ipv6ToString(d.address);
       break;
     case 'NS':
     case 'CNAME':
@@ -474,34 +474,6 @@ function recordText(r: DnsRecord): string {
       break;
   }
   return `${cls}${dnsTypeName(r.type)} ${data}`;
-}
-
-/** RFC 5952 §4 text (lowercase, longest zero run as `::`, first on a tie) and §5 for ::ffff:0:0/96. */
-function ipv6Text(a: Uint8Array): string {
-  if (a.length !== 16) return `[${a.length} bytes]`;
-  const w: number[] = [];
-  for (let i = 0; i < 16; i += 2) w.push(u16(a, i));
-  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
-    return `::ffff:${ipv4ToString(u32(a, 12))}`;
-  }
-  let bestAt = -1;
-  let bestLen = 1; // a single zero group is not shortened (§4.2.2)
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(w);
-  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -238,18 +238,17 @@ export function decrementTtl(v: Ipv4View): number {
  * caller can patch the TCP/UDP checksum, which covers it through the pseudo-header (RFC 3022 §4.2).
  */
 export function rewriteSrc(v: Ipv4View, addr: Ipv4Addr): Ipv4Addr {
-  const b = v.bytes;
-  const old = u32(b, F.src);
-  setU32(b, F.src, addr);
-  setU16(b, F.checksum, updateChecksum32(u16(b, F.checksum), old, addr));
-  return old;
+  return rewriteAddr(v.bytes, F.src, addr);
 }
 
 /** As `rewriteSrc`, for the destination address. */
 export function rewriteDst(v: Ipv4View, addr: Ipv4Addr): Ipv4Addr {
-  const b = v.bytes;
-  const old = u32(b, F.dst);
-  setU32(b, F.dst, addr);
+  return rewriteAddr(v.bytes, F.dst, addr);
+}
+
+function rewriteAddr(b: Uint8Array, at: number, addr: Ipv4Addr): Ipv4Addr {
+  const old = u32(b, at);
+  setU32(b, at, addr);
   setU16(b, F.checksum, updateChecksum32(u16(b, F.checksum), old, addr));
   return old;
 }

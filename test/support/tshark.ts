@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { requireTool } from './tools.ts';
 
 export const TSHARK_CHECKSUM_PREFS = [
   '-o', 'ip.check_checksum:TRUE',
@@ -88,4 +89,47 @@ export function framesToPcap(frames: readonly Uint8Array[], file: string): void 
   }
   const r = spawnSync('text2pcap', ['-q', '-F', 'pcap', '-', file], { input: text, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`text2pcap exited ${r.status}: ${r.stderr}`);
+}
+
+/** Skips (fails under CI) the test when text2pcap or tshark is missing. */
+export function requireTshark(ctx: Mocha.Context): void {
+  requireTool(ctx, 'text2pcap', 'tshark');
+  requireTool(ctx, 'tshark');
+}
+
+/**
+ * Writes `frames` to FILE (framesToPcap), asserts tshark reads at least `minPackets` of them cleanly
+ * (assertCleanCapture) and returns tshark's JSON of them with `extra` arguments.
+ */
+export function tsharkReadFrames(frames: readonly Uint8Array[], file: string, minPackets: number, extra: readonly string[] = []): TsharkPacket[] {
+  framesToPcap(frames, file);
+  assertCleanCapture(file, minPackets);
+  return tsharkJson(file, extra);
+}
+
+/** Every value of `key` anywhere in a tshark `-T json` tree (arrays flattened), in document order. */
+export function findAll(node: unknown, key: string, out: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) {
+    for (const n of node) findAll(n, key, out);
+  } else if (node !== null && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+      if (k === key) {
+        if (Array.isArray(v)) out.push(...v);
+        else out.push(v);
+      }
+      findAll(v, key, out);
+    }
+  }
+  return out;
+}
+
+/** findAll for a field whose values are text: every value as a string. */
+export function fieldValues(node: unknown, key: string): string[] {
+  return findAll(node, key).map(String);
+}
+
+/** The first value of `key` anywhere in the tree, as a string (undefined when absent). */
+export function field(node: unknown, key: string): string | undefined {
+  const v = findAll(node, key)[0];
+  return v === undefined ? undefined : String(v);
 }

@@ -4,7 +4,7 @@
  * EDNS option (as `dig +noedns`), so replies have no OPT pseudosection. Server: `@server` (an address,
  * or a name looked up by the resolver) or the first nameserver of /etc/resolv.conf.
  */
-import { ipv4ToString, parseIpv4Addr } from '../../wire/addr.ts';
+import { ipv4ToString, ipv6ToString, parseIpv4Addr } from '../../wire/addr.ts';
 import { DnsRcode, DnsType, dnsClassName, dnsOpcodeName, dnsRcodeName, dnsTypeName, type Dns, type DnsRecord } from '../../wire/dns.ts';
 import type { DnsQueryFailure, DnsQueryOptions, DnsQueryResult } from '../../stack/apps/index.ts';
 import type { CommandSpec } from '../shell.ts';
@@ -34,11 +34,8 @@ export function rdataText(r: DnsRecord): string {
   switch (d.kind) {
     case 'A':
       return ipv4ToString(d.address);
-    case 'AAAA': {
-      const parts: string[] = [];
-      for (let i = 0; i < 16; i += 2) parts.push(((d.address[i]! << 8) | d.address[i + 1]!).toString(16));
-      return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
-    }
+    case 'AAAA':
+      return ipv6ToString(d.address);
     case 'NS':
     case 'CNAME':
     case 'PTR':

@@ -17,10 +17,10 @@ import { parseUdp } from '../../../engine/wire/udp.ts';
 import { readCapture } from '../../../engine/capture/capture.ts';
 import { PcapngWriter } from '../../../engine/capture/pcapng-writer.ts';
 import { summarizeFrame } from '../../../engine/wire/summary.ts';
-import { assertCleanCapture, tsharkJson } from '../../support/tshark.ts';
+import { assertCleanCapture, findAll, tsharkJson } from '../../support/tshark.ts';
 import { requireTool } from '../../support/tools.ts';
 import { everyCodecFrames, HTTP_PART1, HTTP_PART2 } from './frames.ts';
-import { findAll, writeArtifact } from './helpers.ts';
+import { writeArtifact } from './helpers.ts';
 
 type Fields = Map<string, string[]>;
 

@@ -1,30 +1,10 @@
-/** Helpers shared by the capture tests: tshark JSON field lookup and hand-built pcapng blocks. */
+/** Helpers shared by the capture tests: hand-built pcapng and pcap files. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { concatBytes } from '../../../engine/wire/bytes.ts';
+import { framesToPcap } from '../../support/tshark.ts';
 import { artifactDir } from '../../support/tools.ts';
-
-/** Every value of `key` anywhere in a tshark `-T json` tree (arrays flattened), in document order. */
-export function findAll(node: unknown, key: string, out: unknown[] = []): unknown[] {
-  if (Array.isArray(node)) {
-    for (const n of node) findAll(n, key, out);
-  } else if (node !== null && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-      if (k === key) {
-        if (Array.isArray(v)) out.push(...v);
-        else out.push(v);
-      }
-      findAll(v, key, out);
-    }
-  }
-  return out;
-}
-
-/** The first value of `key` anywhere in the tree, as a string (undefined when absent). */
-export function field(node: unknown, key: string): string | undefined {
-  const v = findAll(node, key)[0];
-  return v === undefined ? undefined : String(v);
-}
 
 export function writeArtifact(name: string, bytes: Uint8Array): string {
   const file = join(artifactDir('capture'), name);
@@ -60,7 +40,7 @@ export class BlockBuilder {
   opt(code: number, value: Uint8Array | string): Uint8Array {
     const v = typeof value === 'string' ? new TextEncoder().encode(value) : value;
     const pad = (4 - (v.length % 4)) % 4;
-    return cat([this.u16(code), this.u16(v.length), v, new Uint8Array(pad)]);
+    return concatBytes([this.u16(code), this.u16(v.length), v, new Uint8Array(pad)]);
   }
 
   endOpt(): Uint8Array {
@@ -69,10 +49,10 @@ export class BlockBuilder {
 
   /** A whole block: type, length, body (padded), length. */
   block(type: number, ...body: Uint8Array[]): this {
-    const b = cat(body);
+    const b = concatBytes(body);
     const pad = (4 - (b.length % 4)) % 4;
     const len = 12 + b.length + pad;
-    this.parts.push(cat([this.u32(type), this.u32(len), b, new Uint8Array(pad), this.u32(len)]));
+    this.parts.push(concatBytes([this.u32(type), this.u32(len), b, new Uint8Array(pad), this.u32(len)]));
     return this;
   }
 
@@ -104,26 +84,14 @@ export class BlockBuilder {
   }
 
   nrbIpv4(addr: [number, number, number, number], ...names: string[]): this {
-    const value = cat([Uint8Array.from(addr), ...names.map((n) => cat([new TextEncoder().encode(n), new Uint8Array(1)]))]);
+    const value = concatBytes([Uint8Array.from(addr), ...names.map((n) => concatBytes([new TextEncoder().encode(n), new Uint8Array(1)]))]);
     const pad = (4 - (value.length % 4)) % 4;
     return this.block(4, this.u16(1), this.u16(value.length), value, new Uint8Array(pad), this.u16(0), this.u16(0));
   }
 
   bytes(): Uint8Array {
-    return cat(this.parts);
+    return concatBytes(this.parts);
   }
-}
-
-export function cat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** A classic pcap file (draft-ietf-opsawg-pcap) built by hand in either byte order and resolution. */
@@ -176,18 +144,9 @@ export function pcapToBigEndian(le: Uint8Array): Uint8Array {
  * optionally converted by editcap (`nsecpcap` nanosecond pcap, `pcapng`). Returns the file path.
  */
 export function foreignCapture(frames: readonly Uint8Array[], name: string, format: 'pcap' | 'nsecpcap' | 'pcapng' = 'pcap'): string {
-  let text = '';
-  for (const f of frames) {
-    for (let off = 0; off < f.length; off += 16) {
-      const chunk = Array.from(f.subarray(off, off + 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      text += `${off.toString(16).padStart(6, '0')} ${chunk}\n`;
-    }
-    text += '\n';
-  }
   const dir = artifactDir('capture');
   const pcap = join(dir, `${name}.pcap`);
-  const r = spawnSync('text2pcap', ['-q', '-F', 'pcap', '-', pcap], { input: text, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`text2pcap exited ${r.status}: ${r.stderr}`);
+  framesToPcap(frames, pcap);
   if (format === 'pcap') return pcap;
   const out = join(dir, `${name}.${format === 'pcapng' ? 'pcapng' : 'nsec.pcap'}`);
   const e = spawnSync('editcap', ['-F', format, pcap, out], { encoding: 'utf8' });

@@ -3,10 +3,10 @@ import { ipv4 } from '../../../engine/wire/addr.ts';
 import { bytesEqual } from '../../../engine/wire/bytes.ts';
 import { readCapture } from '../../../engine/capture/capture.ts';
 import { MAX_COMMENT_BYTES, PcapngWriter } from '../../../engine/capture/pcapng-writer.ts';
-import { assertCleanCapture, tsharkFields, tsharkJson } from '../../support/tshark.ts';
+import { assertCleanCapture, field, tsharkFields, tsharkJson } from '../../support/tshark.ts';
 import { requireTool } from '../../support/tools.ts';
 import { everyCodecFrames } from './frames.ts';
-import { field, writeArtifact } from './helpers.ts';
+import { writeArtifact } from './helpers.ts';
 
 const EPOCH = 1_700_000_000_000_000_000n; // 2023-11-14T22:13:20Z
 

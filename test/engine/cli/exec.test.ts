@@ -3,18 +3,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
 import { interactive } from '../../../engine/cli/exec.ts';
 import { LabSession } from '../../../engine/lab/session.ts';
 import { requireTool } from '../../support/tools.ts';
 import { assertCleanCapture } from '../../support/tshark.ts';
+import { assertUsageErrors, pktlab } from '../../support/cli.ts';
 
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
+/** A script file with `text` in a fresh temporary directory. */
+function scriptFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'pktlab-exec-')), 's.txt');
+  writeFileSync(file, text);
+  return file;
 }
 
 const GOLDEN = [
@@ -36,9 +35,7 @@ describe('cli/exec', () => {
   }
 
   it('echoes each script line as DEVICE> COMMAND before its output; sleep lines too; comments are not echoed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pktlab-exec-'));
-    const script = join(dir, 's.txt');
-    writeFileSync(script, '# a comment\n\nalice> echo -n no newline\nsleep 2s # wait\nalice> nosuch\n');
+    const script = scriptFile('# a comment\n\nalice> echo -n no newline\nsleep 2s # wait\nalice> nosuch\n');
     const r = await pktlab('exec', 'labs/00-basics/01-ping-arp.yaml', '--script', script);
     assert.equal(r.code, 0);
     assert.equal(r.out, 'alice> echo -n no newline\nno newline\nsleep 2s\nalice> nosuch\nbash: nosuch: command not found\n');
@@ -54,9 +51,7 @@ describe('cli/exec', () => {
   });
 
   it('reports script problems as FILE:LINE: message and exits 1 without running anything', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pktlab-exec-'));
-    const script = join(dir, 's.txt');
-    writeFileSync(script, 'alice> ip neigh\ncarol> ls\nsleep forever\njust words\n');
+    const script = scriptFile('alice> ip neigh\ncarol> ls\nsleep forever\njust words\n');
     const r = await pktlab('exec', 'labs/00-basics/01-ping-arp.yaml', '--script', script);
     assert.equal(r.code, 1);
     assert.equal(r.out, '');
@@ -78,14 +73,7 @@ describe('cli/exec', () => {
       [['exec', 'labs/00-basics/01-ping-arp.yaml', '--real', 'carol'], /^pktlab exec: the lab has no host called 'carol' \(hosts: alice, bob\)\n$/],
       [['exec', 'labs/00-basics/03-http.yaml', '--real', 'r1'], /^pktlab exec: r1 is a router; only a plain host \(kind: host\) can be real/],
     ];
-    for (const [argv, re] of cases) {
-      const r = await pktlab(...argv);
-      assert.equal(r.code, 2, argv.join(' '));
-      assert.match(r.err, re);
-    }
-    const h = await pktlab('exec', '--help');
-    assert.equal(h.code, 0);
-    assert.match(h.out, /^Usage: pktlab exec /);
+    await assertUsageErrors('exec', cases);
   });
 
   it('a missing lab or script file exits 1', async () => {

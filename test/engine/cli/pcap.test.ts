@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
 import { isoTime, timeOfDay } from '../../../engine/cli/pcap.ts';
 import { ipv4 } from '../../../engine/wire/addr.ts';
 import { PcapngWriter } from '../../../engine/capture/pcapng-writer.ts';
@@ -8,17 +7,10 @@ import { tsharkFields } from '../../support/tshark.ts';
 import { artifactDir, requireTool } from '../../support/tools.ts';
 import { everyCodecFrames } from '../capture/frames.ts';
 import { foreignCapture, pcapToBigEndian, writeArtifact } from '../capture/helpers.ts';
+import { pktlab } from '../../support/cli.ts';
 
 // 2024-03-01T12:34:56Z
 const EPOCH = 1_709_296_496_000_000_000n;
-
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 function labFile(name: string, interfaces: 1 | 2): string {
   const w = new PcapngWriter({ epochNs: EPOCH });

@@ -2,18 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
 import { defaultLang } from '../../../engine/cli/run.ts';
 import { requireTool } from '../../support/tools.ts';
 import { assertCleanCapture } from '../../support/tshark.ts';
-
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { assertUsageErrors, pktlab } from '../../support/cli.ts';
 
 function labFiles(dir = 'labs'): string[] {
   const out: string[] = [];
@@ -115,14 +107,7 @@ describe('cli/run', function () {
       [['run', '--real'], /--real needs a HOST/],
       [['frobnicate'], /'frobnicate' is not a pktlab command/],
     ];
-    for (const [argv, re] of cases) {
-      const r = await pktlab(...argv);
-      assert.equal(r.code, 2, argv.join(' '));
-      assert.match(r.err, re);
-    }
-    const h = await pktlab('run', '--help');
-    assert.equal(h.code, 0);
-    assert.match(h.out, /^Usage: pktlab run /);
+    await assertUsageErrors('run', cases);
   });
 
   it('--real refuses an unknown host or a device that is not a plain host, with exit 2 (real runs: test/engine/tap/lab-real.test.ts)', async () => {

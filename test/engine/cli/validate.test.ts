@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
-
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { pktlab } from '../../support/cli.ts';
 
 const GOOD = 'labs/00-basics/01-ping-arp.yaml';
 const GOOD2 = 'labs/00-basics/03-http.yaml';

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
-import { evaluateChecks, type CheckContext, type CheckResult } from '../../../engine/lab/checks.ts';
+import { evaluateChecks, type CheckContext } from '../../../engine/lab/checks.ts';
 import { runLab } from '../../../engine/lab/runner.ts';
 import { LabSession, type StepResult } from '../../../engine/lab/session.ts';
 import { requireTool } from '../../support/tools.ts';
 import { assertCleanCapture } from '../../support/tshark.ts';
+import { pktlab } from '../../support/cli.ts';
+import { openLabFile, stepCheck } from './helpers.ts';
 
 const LAB1 = 'labs/ch08/08-01-l4-switch.yaml';
 const LAB2 = 'labs/ch08/08-02-distribution.yaml';
@@ -16,29 +17,9 @@ const GOLDEN = 'test/engine/cli/golden/08-02-distribution.txt';
 const R1 = '92.75.100.82';
 const R2 = '92.75.100.41';
 
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
-
-function open(file: string): LabSession {
-  const r = LabSession.open(readFileSync(file, 'utf8'), file);
-  assert.ok(r.session, JSON.stringify(r.problems));
-  return r.session;
-}
-
-const check = (r: StepResult, id: string): CheckResult => {
-  const c = r.checks.find((x) => x.id === id);
-  assert.ok(c, `${r.id}: no check ${id}`);
-  return c;
-};
-
 /** Student mode: open each step (its setup runs), do `act`, let a second pass, check. */
 function student(act: (s: LabSession, step: number) => void): StepResult[] {
-  const s = open(LAB2);
+  const s = openLabFile(LAB2);
   try {
     return s.steps.map((st) => {
       s.enterStep(st.index);
@@ -82,7 +63,7 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
   });
 
   it('08-02: each method gives its own distribution (fixed seed, asserted exactly)', () => {
-    const s = open(LAB2);
+    const s = openLabFile(LAB2);
     try {
       const r = runLab(s);
       assert.ok(r.pass);
@@ -96,7 +77,7 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
       assert.deepEqual(servers(1, 'h3'), ['real1', 'real1', 'real1']);
       assert.deepEqual(servers(1, 'h4'), ['real1', 'real1', 'real1']);
       // ③ least connections: slow ones real1, real2, real1; then the short ones all to real2.
-      assert.deepEqual(check(r.steps[2]!, 'slow-spread').series!.points.map((p) => p.value), [R1, R2, R1]);
+      assert.deepEqual(stepCheck(r.steps[2]!, 'slow-spread').series!.points.map((p) => p.value), [R1, R2, R1]);
       assert.deepEqual(servers(2, 'short4'), ['real2', 'real2', 'real2', 'real2']);
       // Health: without real1, then with it again.
       assert.deepEqual(servers(3, 'without1'), ['real2', 'real2', 'real2', 'real2']);
@@ -117,7 +98,7 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
   });
 
   it('a background traffic action returns at once; a check on it meanwhile says how many are still running', () => {
-    const s = open(LAB2);
+    const s = openLabFile(LAB2);
     try {
       s.enterStep(2);
       const [setLc, slow1] = s.steps[2]!.solution;
@@ -137,15 +118,15 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
   });
 
   it('08-02: distribution checks carry per-real values over time (for a chart)', () => {
-    const s = open(LAB2);
+    const s = openLabFile(LAB2);
     try {
       const r = runLab(s);
-      const rr = check(r.steps[0]!, 'rr-order').series!;
+      const rr = stepCheck(r.steps[0]!, 'rr-order').series!;
       assert.equal(rr.by, 'dst');
       assert.deepEqual(rr.counts, { [R1]: 4, [R2]: 4 });
       assert.equal(rr.points.length, 8);
       for (let i = 1; i < rr.points.length; i++) assert.ok(rr.points[i]!.t >= rr.points[i - 1]!.t);
-      const t = check(r.steps[2]!, 'short-served').series!;
+      const t = stepCheck(r.steps[2]!, 'short-served').series!;
       assert.equal(t.by, 'body');
       assert.deepEqual(t.counts, { real2: 4 });
       // One request a second (interval 1s).
@@ -170,16 +151,16 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
       assert.deepEqual(passing, r.id === 'health-restore' ? ['nginx-running'] : [], r.id);
     }
     assert.equal(
-      check(steps[0]!, 'rr-order').reason.en,
+      stepCheck(steps[0]!, 'rr-order').reason.en,
       `expected at least 8 packets matching "tcp dst port 30080 and src net 13.246.100.0/24" and /Flags \\[S\\],/ at inside (alteon:inside), saw 0`,
     );
-    assert.match(check(steps[1]!, 'hash-applied').reason.en, /^expected the output of "\/info\/slb\/group 1" on alteon to match \/\^1: hash,\/, it was "1: roundrobin, /);
-    assert.match(check(steps[1]!, 'hash-applied').reason.ko, /^alteon에서 실행한 "\/info\/slb\/group 1"의 출력이 \/\^1: hash,\/에 맞아야 하는데 출력은 "1: roundrobin/);
-    assert.equal(check(steps[2]!, 'slow-on-real1').reason.en, 'expected alteon counter slb.real.1.current to be 2, saw 0');
-    assert.equal(check(steps[3]!, 'nginx-stopped').reason.en, "expected real1's http service to be stopped, it is running");
-    assert.match(check(steps[3]!, 'hc-failed').reason.en, /^expected at least 4 packets .* at inside \(alteon:inside\), saw 0$/);
-    assert.match(check(steps[3]!, 'hc-failed').reason.ko, /필터 "src host real1 and tcp src port 30080 and dst host 92\.75\.100\.1"와 \/Flags \\\[R\/에 맞는 패킷이 4개 이상 있어야 하는데 0개였습니다$/);
-    assert.equal(check(steps[4]!, 'real1-up').reason.en, 'console action "info-up" has not been run');
+    assert.match(stepCheck(steps[1]!, 'hash-applied').reason.en, /^expected the output of "\/info\/slb\/group 1" on alteon to match \/\^1: hash,\/, it was "1: roundrobin, /);
+    assert.match(stepCheck(steps[1]!, 'hash-applied').reason.ko, /^alteon에서 실행한 "\/info\/slb\/group 1"의 출력이 \/\^1: hash,\/에 맞아야 하는데 출력은 "1: roundrobin/);
+    assert.equal(stepCheck(steps[2]!, 'slow-on-real1').reason.en, 'expected alteon counter slb.real.1.current to be 2, saw 0');
+    assert.equal(stepCheck(steps[3]!, 'nginx-stopped').reason.en, "expected real1's http service to be stopped, it is running");
+    assert.match(stepCheck(steps[3]!, 'hc-failed').reason.en, /^expected at least 4 packets .* at inside \(alteon:inside\), saw 0$/);
+    assert.match(stepCheck(steps[3]!, 'hc-failed').reason.ko, /필터 "src host real1 and tcp src port 30080 and dst host 92\.75\.100\.1"와 \/Flags \\\[R\/에 맞는 패킷이 4개 이상 있어야 하는데 0개였습니다$/);
+    assert.equal(stepCheck(steps[4]!, 'real1-up').reason.en, 'console action "info-up" has not been run');
   });
 
   it('08-02 in student mode, requests sent but the metric never changed: hash and leastconns fail for that reason', () => {
@@ -191,21 +172,21 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
     });
     assert.deepEqual(steps.map((r) => r.pass), [true, false, false, true, true]);
     const h = steps[1]!;
-    assert.match(check(h, 'hash-applied').reason.en, /to match \/\^1: hash,\/, it was "1: roundrobin,/);
+    assert.match(stepCheck(h, 'hash-applied').reason.en, /to match \/\^1: hash,\/, it was "1: roundrobin,/);
     // Still round robin: every client's three requests are spread over both reals.
     assert.equal(
-      check(h, 'client1-fixed').reason.en,
+      stepCheck(h, 'client1-fixed').reason.en,
       `expected by dst {${R2}: at least 2, ${R1}: 0} matching "tcp dst port 30080 and src host client1" and /Flags \\[S\\],/ at inside (alteon:inside), saw {${R1}: 2, ${R2}: 1}`,
     );
-    assert.equal(check(h, 'client1-fixed').reason.ko, `분포(by dst)가 {${R2}: 2개 이상, ${R1}: 0개}이어야 하는데 {${R1}: 2, ${R2}: 1}였습니다`);
-    for (const id of ['client2-fixed', 'client3-fixed', 'client4-fixed']) assert.equal(check(h, id).pass, false, id);
-    assert.equal(check(h, 'hash-served').reason.en, 'expected servers by body {real2: 3} for "h1", saw {real1: 2, real2: 1}');
+    assert.equal(stepCheck(h, 'client1-fixed').reason.ko, `분포(by dst)가 {${R2}: 2개 이상, ${R1}: 0개}이어야 하는데 {${R1}: 2, ${R2}: 1}였습니다`);
+    for (const id of ['client2-fixed', 'client3-fixed', 'client4-fixed']) assert.equal(stepCheck(h, id).pass, false, id);
+    assert.equal(stepCheck(h, 'hash-served').reason.en, 'expected servers by body {real2: 3} for "h1", saw {real1: 2, real2: 1}');
     const lc = steps[2]!;
     assert.equal(
-      check(lc, 'short-to-real2').reason.en,
+      stepCheck(lc, 'short-to-real2').reason.en,
       `expected by dst {${R2}: at least 2, ${R1}: 0} matching "tcp dst port 30080 and src host client4" and /Flags \\[S\\],/ at inside (alteon:inside), saw {${R2}: 2, ${R1}: 2}`,
     );
-    assert.equal(check(lc, 'short-served').reason.en, 'expected servers by body {real2: 4} for "short4", saw {real2: 2, real1: 2}');
+    assert.equal(stepCheck(lc, 'short-served').reason.en, 'expected servers by body {real2: 4} for "short4", saw {real2: 2, real1: 2}');
   });
 
   it('08-02 in student mode, hash left on in the least-connections step: client4 sticks to real1', () => {
@@ -216,8 +197,8 @@ describe('lab/ch08 (labs 08-01 and 08-02)', function () {
       }
     });
     assert.deepEqual(steps.map((r) => r.pass), [true, true, false, true, true]);
-    assert.match(check(steps[2]!, 'leastconns-applied').reason.en, /it was "1: hash,/);
-    assert.match(check(steps[2]!, 'short-served').reason.en, /saw \{real1: 4\}$/);
+    assert.match(stepCheck(steps[2]!, 'leastconns-applied').reason.en, /it was "1: hash,/);
+    assert.match(stepCheck(steps[2]!, 'short-served').reason.en, /saw \{real1: 4\}$/);
   });
 
   it(`pktlab exec reproduces ${GOLDEN} (PKTLAB_UPDATE_GOLDEN=1 rewrites it)`, async () => {

@@ -3,18 +3,13 @@ import { readFileSync } from 'node:fs';
 import { loadLab } from '../../../engine/lab/load.ts';
 import { normalizeLab } from '../../../engine/lab/normalize.ts';
 import { runLab } from '../../../engine/lab/runner.ts';
-import { LabSession } from '../../../engine/lab/session.ts';
 import { evaluateChecks } from '../../../engine/lab/checks.ts';
 import type { Check } from '../../../engine/lab/schema.ts';
-
-function open(file: string, seed?: number): LabSession {
-  const r = LabSession.open(readFileSync(file, 'utf8'), file, seed === undefined ? {} : { seed });
-  assert.ok(r.session, r.problems.map((p) => p.message).join('\n'));
-  return r.session;
-}
+import { LabSession } from '../../../engine/lab/session.ts';
+import { openLabFile } from './helpers.ts';
 
 function runPcap(file: string, seed?: number): Uint8Array {
-  const s = open(file, seed);
+  const s = openLabFile(file, seed);
   try {
     assert.ok(runLab(s).pass);
     return s.pcap().slice();
@@ -38,7 +33,7 @@ describe('lab/runner', function () {
   });
 
   it('writes one IDB per capture point and a name resolution block', () => {
-    const s = open('labs/00-basics/03-http.yaml');
+    const s = openLabFile('labs/00-basics/03-http.yaml');
     try {
       assert.deepEqual(
         s.capturePoints().map((p) => [p.name, p.ifName, p.kind]),
@@ -56,7 +51,7 @@ describe('lab/runner', function () {
   });
 
   it('dispose() leaves nothing scheduled and nothing subscribed', () => {
-    const s = open('labs/ch08/08-01-l4-switch.yaml');
+    const s = openLabFile('labs/ch08/08-01-l4-switch.yaml');
     runLab(s);
     const net = s.network;
     assert.ok(net.trace.active);
@@ -67,7 +62,7 @@ describe('lab/runner', function () {
   });
 
   it('student mode: setup by the lab, commands typed by the student, checks on demand', () => {
-    const s = open('labs/00-basics/03-http.yaml');
+    const s = openLabFile('labs/00-basics/03-http.yaml');
     try {
       assert.deepEqual(s.steps.map((x) => x.id), ['reach', 'get', 'load', 'outage']);
       s.enterStep(0);
@@ -109,7 +104,7 @@ describe('lab/runner', function () {
   });
 
   it('checks on counters, session rows and traffic distribution say what they expected and saw', () => {
-    const s = open('labs/ch08/08-01-l4-switch.yaml');
+    const s = openLabFile('labs/ch08/08-01-l4-switch.yaml');
     try {
       s.runSolution(0);
       s.enterStep(1);

@@ -1,28 +1,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PcapngWriter } from '../../../engine/capture/pcapng-writer.ts';
-import { DEFAULT_EPOCH_NS, sec } from '../../../engine/sim/time.ts';
-import type { Network } from '../../../engine/net/network.ts';
+import { sec } from '../../../engine/sim/time.ts';
 import { artifactDir, requireTool } from '../../support/tools.ts';
 import { assertCleanCapture, tsharkFields } from '../../support/tshark.ts';
-import { echo, threeHopChain } from './util.ts';
-
-/** Subscribes a pcapng writer to the trace bus: one IDB per capture point, notes as comments. */
-function capture(net: Network): PcapngWriter {
-  const w = new PcapngWriter({ epochNs: DEFAULT_EPOCH_NS });
-  const ids = new Map<string, number>();
-  net.trace.subscribe((e) => {
-    const name = `${e.node}:${e.ifname}`;
-    let id = ids.get(name);
-    if (id === undefined) {
-      id = w.addInterface({ name });
-      ids.set(name, id);
-    }
-    w.writePacket(id, e.time, e.frame, { direction: e.direction === 'in' ? 'inbound' : 'outbound', comment: e.note });
-  });
-  return w;
-}
+import { capture, echo, threeHopChain } from './util.ts';
 
 describe('engine/net capture', () => {
   it('a ping across two routers writes a clean pcapng (tshark)', function () {

@@ -7,6 +7,8 @@ import type { Node } from '../../../engine/net/node.ts';
 import type { IcmpMessage, IpSendResult } from '../../../engine/net/ip-host.ts';
 import type { TraceEvent } from '../../../engine/net/trace.ts';
 import { toHex } from '../../../engine/wire/bytes.ts';
+import { PcapngWriter } from '../../../engine/capture/pcapng-writer.ts';
+import { DEFAULT_EPOCH_NS } from '../../../engine/sim/time.ts';
 
 export function echo(from: Node, dst: string | Ipv4Addr, seq: number, opts: { id?: number; ttl?: number; size?: number; df?: boolean } = {}): IpSendResult {
   const data = new Uint8Array(opts.size ?? 56);
@@ -37,7 +39,10 @@ export function twoHosts(seed = 1): { net: Network; h1: Node; h2: Node } {
  * h1 (10.1.0.10) — r1 — (10.12.0.0/30) — r2 — h3 (10.3.0.10), on links with 1 ms delay.
  * r1: eth0 10.1.0.1/24, eth1 10.12.0.1/30; r2: eth0 10.12.0.2/30, eth1 10.3.0.1/24.
  */
-export function threeHopChain(seed = 1, opts: { r2r2Mtu?: number } = {}): { net: Network; h1: Node; r1: Node; r2: Node; h3: Node } {
+export function threeHopChain(
+  seed = 1,
+  opts: { r2r2Mtu?: number; middleDelay?: number; loss?: number } = {},
+): { net: Network; h1: Node; r1: Node; r2: Node; h3: Node } {
   const net = new Network({ seed });
   const h1 = net.addNode('h1');
   const r1 = net.addNode('r1', { ipForwarding: true });
@@ -50,7 +55,7 @@ export function threeHopChain(seed = 1, opts: { r2r2Mtu?: number } = {}): { net:
   const r2b = r2.addInterface('eth1', { addresses: ['10.3.0.1/24'] });
   const h3e = h3.addInterface('eth0', { addresses: ['10.3.0.10/24'] });
   net.addLink(h1e, r1a, { delay: 1_000_000 });
-  net.addLink(r1b, r2a, { delay: 1_000_000 });
+  net.addLink(r1b, r2a, { delay: opts.middleDelay ?? 1_000_000, ...(opts.loss ? { loss: opts.loss } : {}) });
   net.addLink(r2b, h3e, { delay: 1_000_000 });
   h1.addRoute({ dst: 'default', via: '10.1.0.1' });
   h3.addRoute({ dst: 'default', via: '10.3.0.1' });
@@ -64,4 +69,20 @@ export function recordTrace(net: Network): string[] {
   const out: string[] = [];
   net.trace.subscribe((e: TraceEvent) => out.push(`${e.time} ${e.node}:${e.ifname} ${e.direction} ${toHex(e.frame)}${e.note ? ` # ${e.note}` : ''}`));
   return out;
+}
+
+/** A pcapng writer fed by the trace bus: one interface per node:if that sends or receives, notes as comments. */
+export function capture(net: Network): PcapngWriter {
+  const w = new PcapngWriter({ epochNs: DEFAULT_EPOCH_NS });
+  const ids = new Map<string, number>();
+  net.trace.subscribe((e) => {
+    const name = `${e.node}:${e.ifname}`;
+    let id = ids.get(name);
+    if (id === undefined) {
+      id = w.addInterface({ name });
+      ids.set(name, id);
+    }
+    w.writePacket(id, e.time, e.frame, { direction: e.direction === 'in' ? 'inbound' : 'outbound', ...(e.note !== undefined ? { comment: e.note } : {}) });
+  });
+  return w;
 }

@@ -4,46 +4,23 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Network } from '../../../engine/net/network.ts';
-import type { Node } from '../../../engine/net/node.ts';
 import { Random } from '../../../engine/sim/random.ts';
 import { Stack } from '../../../engine/stack/index.ts';
+import { threeHopChain, twoHosts } from '../net/util.ts';
 
 const MS = 1_000_000;
 const SEC = 1_000_000_000;
 
 /** h1 10.0.0.1 and h2 10.0.0.2 on one segment. */
 function lan(seed = 1) {
-  const net = new Network({ seed });
-  const seg = net.addSegment('lan');
-  const h1 = net.addNode('h1');
-  const h2 = net.addNode('h2');
-  seg.attach(h1.addInterface('eth0', { addresses: ['10.0.0.1/24'] }));
-  seg.attach(h2.addInterface('eth0', { addresses: ['10.0.0.2/24'] }));
+  const { net, h1, h2 } = twoHosts(seed);
   return { net, h1, h2, s1: new Stack(h1), s2: new Stack(h2) };
 }
 
 /** h1 10.1.0.10 — r1 — r2 — h3 10.3.0.10; the r1–r2 link has `mtu` and `loss`, 10 ms each way. */
 function chain(seed: number, o: { mtu?: number; loss?: number } = {}) {
-  const net = new Network({ seed });
-  const h1 = net.addNode('h1');
-  const r1 = net.addNode('r1', { ipForwarding: true });
-  const r2 = net.addNode('r2', { ipForwarding: true });
-  const h3 = net.addNode('h3');
-  const h1e = h1.addInterface('eth0', { addresses: ['10.1.0.10/24'] });
-  const r1a = r1.addInterface('eth0', { addresses: ['10.1.0.1/24'] });
-  const r1b = r1.addInterface('eth1', { addresses: ['10.12.0.1/30'], ...(o.mtu ? { mtu: o.mtu } : {}) });
-  const r2a = r2.addInterface('eth0', { addresses: ['10.12.0.2/30'], ...(o.mtu ? { mtu: o.mtu } : {}) });
-  const r2b = r2.addInterface('eth1', { addresses: ['10.3.0.1/24'] });
-  const h3e = h3.addInterface('eth0', { addresses: ['10.3.0.10/24'] });
-  net.addLink(h1e, r1a, { delay: 1 * MS });
-  net.addLink(r1b, r2a, { delay: 10 * MS, ...(o.loss ? { loss: o.loss } : {}) });
-  net.addLink(r2b, h3e, { delay: 1 * MS });
-  h1.addRoute({ dst: 'default', via: '10.1.0.1' });
-  h3.addRoute({ dst: 'default', via: '10.3.0.1' });
-  r1.addRoute({ dst: '10.3.0.0/24', via: '10.12.0.2' });
-  r2.addRoute({ dst: '10.1.0.0/24', via: '10.12.0.1' });
-  return { net, h1, h3, s1: new Stack(h1), s3: new Stack(h3) };
+  const t = threeHopChain(seed, { r2r2Mtu: o.mtu, middleDelay: 10 * MS, ...(o.loss ? { loss: o.loss } : {}) });
+  return { net: t.net, h1: t.h1, h3: t.h3, s1: new Stack(t.h1), s3: new Stack(t.h3) };
 }
 
 function sink(stack: Stack, port: number, onDone: (hash: string, n: number) => void): void {

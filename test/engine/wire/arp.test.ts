@@ -6,20 +6,10 @@ import { fromHex, toHex } from '../../../engine/wire/bytes.ts';
 import { ARP_REPLY, ARP_REQUEST, Arp, ArpView, arpOpName, parseArp } from '../../../engine/wire/arp.ts';
 import { ETHERTYPE_ARP, Ethernet, parseEthernet } from '../../../engine/wire/ethernet.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
+import { failureKind, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-
-function must<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T>): string {
-  assert.equal(r.ok, false, 'expected a failure');
-  return r.ok ? '' : r.error.kind;
-}
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 const MAC1 = mac('02:00:00:00:00:01');
 const MAC2 = mac('02:00:00:00:00:02');
@@ -84,22 +74,22 @@ describe('wire/arp', () => {
   });
 
   it('refuses bad input with typed errors', () => {
-    assert.equal(failure(parseArp(REQUEST.subarray(0, 27))), 'truncated');
-    assert.equal(failure(parseArp(REQUEST.subarray(0, 7))), 'truncated');
+    assert.equal(failureKind(parseArp(REQUEST.subarray(0, 27))), 'truncated');
+    assert.equal(failureKind(parseArp(REQUEST.subarray(0, 7))), 'truncated');
     assert.equal(new ArpView(REQUEST.subarray(0, 27)).checkLen()?.kind, 'truncated');
     const b = Uint8Array.from(REQUEST);
     b[1] = 6; // IEEE 802 hardware
-    assert.equal(failure(parseArp(b)), 'unsupported');
+    assert.equal(failureKind(parseArp(b)), 'unsupported');
     const c = Uint8Array.from(REQUEST);
     c[2] = 0x86;
     c[3] = 0xdd; // IPv6 protocol addresses
-    assert.equal(failure(parseArp(c)), 'unsupported');
+    assert.equal(failureKind(parseArp(c)), 'unsupported');
     const d = Uint8Array.from(REQUEST);
     d[4] = 8;
-    assert.equal(failure(parseArp(d)), 'malformed');
+    assert.equal(failureKind(parseArp(d)), 'malformed');
     const e = Uint8Array.from(REQUEST);
     e[5] = 16;
-    assert.equal(failure(parseArp(e)), 'malformed');
+    assert.equal(failureKind(parseArp(e)), 'malformed');
     assert.throws(() => new Arp({ spa: 2 ** 32 }).encode(), RangeError);
   });
 
@@ -129,18 +119,14 @@ describe('wire/arp', () => {
   });
 
   it('tshark agrees on a request and a reply', function () {
-    requireTool(this, 'text2pcap', 'tshark');
-    requireTool(this, 'tshark');
+    requireTshark(this);
     const req = Arp.request(MAC1, IP1, IP2);
     const rep = Arp.replyTo(req, MAC2);
     const frames = [
       serialize([new Ethernet({ dst: MAC_BROADCAST, src: MAC1, etherType: ETHERTYPE_ARP, pad: true }), req]),
       serialize([new Ethernet({ dst: MAC1, src: MAC2, etherType: ETHERTYPE_ARP, pad: true }), rep]),
     ];
-    const file = join(artifactDir('wire', 'arp'), 'arp.pcap');
-    framesToPcap(frames, file);
-    assertCleanCapture(file, 2);
-    const pkts = tsharkJson(file);
+    const pkts = tsharkReadFrames(frames, join(artifactDir('wire', 'arp'), 'arp.pcap'), 2);
     assert.equal(pkts.length, 2);
     [req, rep].forEach((ours, i) => {
       const a = pkts[i]!._source.layers.arp;

@@ -25,11 +25,11 @@ import {
 import { Ethernet } from '../../../engine/wire/ethernet.ts';
 import { IPPROTO_UDP, Ipv4 } from '../../../engine/wire/ipv4.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
 import { Udp } from '../../../engine/wire/udp.ts';
+import { failure, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
+import { fieldValues, requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
 
 /**
  * A real exchange: frames 1 and 2 of node_modules/pcap-parser/test/smtp.pcap (10.10.1.4:56166 asks
@@ -74,16 +74,6 @@ const LOOSE_RESPONSE_HEX =
   ' 03777777 076578616d706c65 03636f6d 00 0001 0001' +
   ' c00c 0005 0001 0000012c 0006 03776562c010' +
   ' 03776562c010 0001 0001 0000012c 0004 0df66419'; // owner written as "web" + pointer, not a pointer to the CNAME data
-
-function unwrap<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`unexpected failure: ${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure(r: Result<unknown>): { kind: string; message: string } {
-  if (r.ok) assert.fail('expected a failure');
-  return r.error;
-}
 
 /** A header with the given counts, followed by `body` hex. */
 function msg(counts: [number, number, number, number], body: string): Uint8Array {
@@ -136,13 +126,13 @@ describe('engine/wire/dns', () => {
     });
 
     it('parses the query', () => {
-      const q = unwrap(parseDns(QUERY));
+      const q = must(parseDns(QUERY));
       assert.deepEqual(q, expectedQuery());
       assert.equal(String(q), '31062+ A? mail.patriots.in. (34)');
     });
 
     it('parses the response, following every compression pointer', () => {
-      const r = unwrap(parseDns(RESPONSE));
+      const r = must(parseDns(RESPONSE));
       assert.deepEqual(r, expectedResponse());
       assert.equal(String(r), '31062 2/2/0 CNAME patriots.in., A 74.53.140.153 (100)');
     });
@@ -164,7 +154,7 @@ describe('engine/wire/dns', () => {
 
     it('keeps bytes after the last record as payload', () => {
       const withTrailer = fromHex(QUERY_HEX + ' dead');
-      const q = unwrap(parseDns(withTrailer));
+      const q = must(parseDns(withTrailer));
       assert.equal(toHex(q.payload), 'dead');
       assert.equal(toHex(q.encode()), toHex(withTrailer));
     });
@@ -205,7 +195,7 @@ describe('engine/wire/dns', () => {
         ],
         additionals: [dnsRecord({ name: '', type: DnsType.OPT, class: 1232, ttl: 0x8000, data: { kind: 'raw', bytes: new Uint8Array(0) } })],
       });
-      const back = unwrap(parseDns(m.encode()));
+      const back = must(parseDns(m.encode()));
       assert.deepEqual(back, m);
       assert.match(
         String(back),
@@ -233,7 +223,7 @@ describe('engine/wire/dns', () => {
       assert.equal(failure(parseDns(msg(hdr, '00 0006 0001 00000000 0004 00000000'))).kind, 'malformed'); // SOA short
       assert.equal(failure(parseDns(msg(hdr, '00 000f 0001 00000000 0002 000a'))).kind, 'malformed'); // MX without name
       // The same bytes under an unknown type are fine (kept raw).
-      assert.deepEqual(unwrap(parseDns(msg(hdr, '00 0063 0001 00000000 0003 010203'))).answers[0]!.data, { kind: 'raw', bytes: fromHex('010203') });
+      assert.deepEqual(must(parseDns(msg(hdr, '00 0063 0001 00000000 0003 010203'))).answers[0]!.data, { kind: 'raw', bytes: fromHex('010203') });
     });
 
     it('refuses typed data that contradicts the record type or class (programmer errors)', () => {
@@ -256,16 +246,16 @@ describe('engine/wire/dns', () => {
       const labels = dnsNameLabels(name);
       assert.deepEqual(labels.map((l) => toHex(l)), ['612e625c632064ff', '00', toHex(new TextEncoder().encode('example'))]);
       const m = new Dns({ questions: [dnsQuestion(name)] });
-      assert.equal(unwrap(parseDns(m.encode())).questions[0]!.name, name);
+      assert.equal(must(parseDns(m.encode())).questions[0]!.name, name);
       // Unescaped text and \DDD forms of printable bytes give the same wire name, returned canonical.
-      assert.equal(unwrap(parseDns(new Dns({ questions: [dnsQuestion('\\065b.')] }).encode())).questions[0]!.name, 'Ab');
+      assert.equal(must(parseDns(new Dns({ questions: [dnsQuestion('\\065b.')] }).encode())).questions[0]!.name, 'Ab');
     });
 
     it('accepts the root as "" or "." and a trailing dot', () => {
       assert.deepEqual(dnsNameLabels(''), []);
       assert.deepEqual(dnsNameLabels('.'), []);
       assert.equal(dnsNameLabels('www.example.com.').length, 3);
-      const m = unwrap(parseDns(new Dns({ questions: [dnsQuestion('.', DnsType.NS)] }).encode()));
+      const m = must(parseDns(new Dns({ questions: [dnsQuestion('.', DnsType.NS)] }).encode()));
       assert.equal(m.questions[0]!.name, '');
       assert.equal(String(m), '0 NS? . (17)');
     });
@@ -340,7 +330,7 @@ describe('engine/wire/dns', () => {
       assert.equal(e.kind, 'malformed');
       assert.match(e.message, /more than 64 compression pointers/);
       // Starting one link further down the chain stays within the limit.
-      const ok = unwrap(parseDns(build((0xc000 | (rdStart + 2 * (n - 3))).toString(16))));
+      const ok = must(parseDns(build((0xc000 | (rdStart + 2 * (n - 3))).toString(16))));
       assert.equal(ok.answers[1]!.name, '');
     });
 
@@ -362,12 +352,12 @@ describe('engine/wire/dns', () => {
   describe('compression on write', () => {
     it('a response from a less thorough server parses, re-encodes shorter and round-trips', () => {
       const loose = fromHex(LOOSE_RESPONSE_HEX);
-      const m = unwrap(parseDns(loose));
+      const m = must(parseDns(loose));
       assert.equal(String(m), '4660* 2/0/0 CNAME web.example.com., A 13.246.100.25 (67)');
       const tight = m.encode();
       assert.equal(loose.length, 71);
       assert.equal(tight.length, 67, 'the A owner becomes a pointer to the CNAME target');
-      assert.deepEqual(unwrap(parseDns(tight)), m);
+      assert.deepEqual(must(parseDns(tight)), m);
       assert.equal(toHex(tight.subarray(51, 53)), 'c02d');
     });
 
@@ -393,13 +383,13 @@ describe('engine/wire/dns', () => {
       const plain = 12 + 4 + 4 * 10 + 4 + 4 + [...names, names[4]!].reduce((n, s) => n + plainNameLen(s), 0);
       const enc = r.encode();
       assert.ok(enc.length < plain - 40, `compressed ${enc.length} vs plain ${plain}`);
-      assert.deepEqual(unwrap(parseDns(enc)), r);
+      assert.deepEqual(must(parseDns(enc)), r);
       assert.equal(String(r), `4660* 2/2/0 CNAME web.example.com., A 13.246.100.25 (${enc.length})`);
     });
 
     it('compresses case-sensitively, so the case of every name survives', () => {
       const m = new Dns({ questions: [dnsQuestion('WWW.Example.COM'), dnsQuestion('www.example.com')] });
-      assert.deepEqual(unwrap(parseDns(m.encode())), m);
+      assert.deepEqual(must(parseDns(m.encode())), m);
     });
 
     it('never points at offsets beyond 0x3fff (14-bit pointers)', () => {
@@ -413,7 +403,7 @@ describe('engine/wire/dns', () => {
         ],
       });
       const enc = m.encode();
-      assert.deepEqual(unwrap(parseDns(enc)), m);
+      assert.deepEqual(must(parseDns(enc)), m);
     });
   });
 
@@ -433,7 +423,7 @@ describe('engine/wire/dns', () => {
       const m = new Dns({ id: 9, z: true, ad: true, cd: true, tc: true, opcode: 15, rcode: 15, rd: true });
       const b = m.encode();
       assert.equal(toHex(b.subarray(2, 4)), '7b7f');
-      assert.deepEqual(unwrap(parseDns(b)), m);
+      assert.deepEqual(must(parseDns(b)), m);
       assert.equal(String(m), '9 OPCODE15+% [0q] (12)');
     });
   });
@@ -515,7 +505,7 @@ describe('engine/wire/dns', () => {
       fc.assert(
         fc.property(messageArb, (m) => {
           const b = m.encode();
-          const back = unwrap(parseDns(b));
+          const back = must(parseDns(b));
           assert.deepEqual(back, m);
           assert.equal(toHex(back.encode()), toHex(b));
           assert.equal(m.headerLen(), b.length);
@@ -531,7 +521,7 @@ describe('engine/wire/dns', () => {
           const v = new DnsView(b);
           v.id = id;
           v.flags = flags;
-          const m = unwrap(parseDns(b));
+          const m = must(parseDns(b));
           assert.equal(toHex(m.encode()), toHex(b));
         }),
         { numRuns: 5000 },
@@ -547,25 +537,9 @@ describe('engine/wire/dns', () => {
   // ---------------------------------------------------------------------------------------------
   // tshark agreement
 
-  /** All values of `key` anywhere in a tshark JSON layer tree, in document order. */
-  function collect(node: unknown, key: string, out: string[] = []): string[] {
-    if (Array.isArray(node)) for (const x of node) collect(x, key, out);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === key) {
-          if (Array.isArray(v)) out.push(...v.map(String));
-          else if (typeof v !== 'object') out.push(String(v));
-        }
-        collect(v, key, out);
-      }
-    }
-    return out;
-  }
-
   describe('tshark agreement', () => {
     it('tshark reads our frames as we do: names, addresses, flags, counts', function () {
-      requireTool(this, 'text2pcap', 'tshark');
-      requireTool(this, 'tshark');
+      requireTshark(this);
       const client = { mac: mac('00:e0:1c:3c:17:c2'), ip: ipv4('10.10.1.4'), port: 56166 };
       const server = { mac: mac('00:1f:33:d9:81:60'), ip: ipv4('10.10.1.1'), port: DNS_PORT };
       const frame = (from: typeof client, to: typeof client, dns: Dns): Uint8Array =>
@@ -600,15 +574,12 @@ describe('engine/wire/dns', () => {
         ],
         additionals: [dnsRecord({ name: '', type: DnsType.OPT, class: 1232, ttl: 0, data: { kind: 'raw', bytes: new Uint8Array(0) } })],
       });
-      const msgs = [expectedQuery(), expectedResponse(), unwrap(parseDns(fromHex(LOOSE_RESPONSE_HEX))), rich];
+      const msgs = [expectedQuery(), expectedResponse(), must(parseDns(fromHex(LOOSE_RESPONSE_HEX))), rich];
       const frames = [frame(client, server, msgs[0]!), frame(server, client, msgs[1]!), frame(server, client, msgs[2]!), frame(server, client, msgs[3]!)];
       // The first two frames carry exactly the captured DNS bytes.
       assert.equal(toHex(frames[0]!.subarray(42)), toHex(QUERY));
       assert.equal(toHex(frames[1]!.subarray(42)), toHex(RESPONSE));
-      const file = join(artifactDir('wire', 'dns'), 'dns.pcap');
-      framesToPcap(frames, file);
-      assertCleanCapture(file, 4);
-      const pkts = tsharkJson(file, ['--no-duplicate-keys']);
+      const pkts = tsharkReadFrames(frames, join(artifactDir('wire', 'dns'), 'dns.pcap'), 4, ['--no-duplicate-keys']);
       assert.equal(pkts.length, 4);
       pkts.forEach((p, i) => {
         const m = msgs[i]!;
@@ -617,30 +588,30 @@ describe('engine/wire/dns', () => {
         const all = [...m.answers, ...m.authorities, ...m.additionals];
         const ofKind = (k: string): DnsRdata[] => all.map((r) => r.data).filter((d) => d.kind === k);
         const fqdnNames = (ds: DnsRdata[]): string[] => ds.map((d) => ('name' in d ? d.name : ''));
-        assert.equal(collect(L['ip'], 'ip.src')[0], i === 0 ? '10.10.1.4' : '10.10.1.1');
-        assert.equal(collect(L['eth'], 'eth.src')[0], i === 0 ? '00:e0:1c:3c:17:c2' : '00:1f:33:d9:81:60');
-        assert.equal(Number(collect(dns, 'dns.id')[0]), m.id);
-        assert.equal(Number(collect(dns, 'dns.flags')[0]), m.flagsWord(), `frame ${i + 1} flags`);
-        assert.equal(collect(dns, 'dns.flags.authenticated')[0] ?? '0', m.ad ? '1' : '0');
-        assert.equal(Number(collect(dns, 'dns.flags.rcode')[0] ?? 0), m.rcode); // shown for responses only
-        assert.equal(Number(collect(dns, 'dns.count.queries')[0]), m.questions.length);
-        assert.equal(Number(collect(dns, 'dns.count.answers')[0]), m.answers.length);
-        assert.equal(Number(collect(dns, 'dns.count.auth_rr')[0]), m.authorities.length);
-        assert.equal(Number(collect(dns, 'dns.count.add_rr')[0]), m.additionals.length);
-        assert.deepEqual(collect(dns, 'dns.qry.name'), m.questions.map((q) => q.name));
-        assert.deepEqual(collect(dns, 'dns.qry.type').map(Number), m.questions.map((q) => q.type));
-        assert.deepEqual(collect(dns, 'dns.resp.name'), all.map((r) => (r.name === '' ? '<Root>' : r.name)));
-        assert.deepEqual(collect(dns, 'dns.resp.ttl').map(Number), all.filter((r) => r.type !== DnsType.OPT).map((r) => r.ttl));
-        assert.deepEqual(collect(dns, 'dns.a'), ofKind('A').map((d) => (d.kind === 'A' ? `${d.address >>> 24}.${(d.address >>> 16) & 255}.${(d.address >>> 8) & 255}.${d.address & 255}` : '')));
-        assert.deepEqual(collect(dns, 'dns.aaaa'), ofKind('AAAA').length ? ['2001:db8::1'] : []);
-        assert.deepEqual(collect(dns, 'dns.cname'), fqdnNames(ofKind('CNAME')));
-        assert.deepEqual(collect(dns, 'dns.ns'), fqdnNames(ofKind('NS')));
-        assert.deepEqual(collect(dns, 'dns.ptr.domain_name'), fqdnNames(ofKind('PTR')));
-        assert.deepEqual(collect(dns, 'dns.mx.mail_exchange'), ofKind('MX').map((d) => (d.kind === 'MX' ? d.exchange : '')));
+        assert.equal(fieldValues(L['ip'], 'ip.src')[0], i === 0 ? '10.10.1.4' : '10.10.1.1');
+        assert.equal(fieldValues(L['eth'], 'eth.src')[0], i === 0 ? '00:e0:1c:3c:17:c2' : '00:1f:33:d9:81:60');
+        assert.equal(Number(fieldValues(dns, 'dns.id')[0]), m.id);
+        assert.equal(Number(fieldValues(dns, 'dns.flags')[0]), m.flagsWord(), `frame ${i + 1} flags`);
+        assert.equal(fieldValues(dns, 'dns.flags.authenticated')[0] ?? '0', m.ad ? '1' : '0');
+        assert.equal(Number(fieldValues(dns, 'dns.flags.rcode')[0] ?? 0), m.rcode); // shown for responses only
+        assert.equal(Number(fieldValues(dns, 'dns.count.queries')[0]), m.questions.length);
+        assert.equal(Number(fieldValues(dns, 'dns.count.answers')[0]), m.answers.length);
+        assert.equal(Number(fieldValues(dns, 'dns.count.auth_rr')[0]), m.authorities.length);
+        assert.equal(Number(fieldValues(dns, 'dns.count.add_rr')[0]), m.additionals.length);
+        assert.deepEqual(fieldValues(dns, 'dns.qry.name'), m.questions.map((q) => q.name));
+        assert.deepEqual(fieldValues(dns, 'dns.qry.type').map(Number), m.questions.map((q) => q.type));
+        assert.deepEqual(fieldValues(dns, 'dns.resp.name'), all.map((r) => (r.name === '' ? '<Root>' : r.name)));
+        assert.deepEqual(fieldValues(dns, 'dns.resp.ttl').map(Number), all.filter((r) => r.type !== DnsType.OPT).map((r) => r.ttl));
+        assert.deepEqual(fieldValues(dns, 'dns.a'), ofKind('A').map((d) => (d.kind === 'A' ? `${d.address >>> 24}.${(d.address >>> 16) & 255}.${(d.address >>> 8) & 255}.${d.address & 255}` : '')));
+        assert.deepEqual(fieldValues(dns, 'dns.aaaa'), ofKind('AAAA').length ? ['2001:db8::1'] : []);
+        assert.deepEqual(fieldValues(dns, 'dns.cname'), fqdnNames(ofKind('CNAME')));
+        assert.deepEqual(fieldValues(dns, 'dns.ns'), fqdnNames(ofKind('NS')));
+        assert.deepEqual(fieldValues(dns, 'dns.ptr.domain_name'), fqdnNames(ofKind('PTR')));
+        assert.deepEqual(fieldValues(dns, 'dns.mx.mail_exchange'), ofKind('MX').map((d) => (d.kind === 'MX' ? d.exchange : '')));
         const soa = ofKind('SOA')[0];
         if (soa && soa.kind === 'SOA') {
           assert.deepEqual(
-            ['mname', 'rname', 'serial_number', 'refresh_interval', 'retry_interval', 'expire_limit', 'minimum_ttl'].map((f) => collect(dns, `dns.soa.${f}`)[0]),
+            ['mname', 'rname', 'serial_number', 'refresh_interval', 'retry_interval', 'expire_limit', 'minimum_ttl'].map((f) => fieldValues(dns, `dns.soa.${f}`)[0]),
             [soa.mname, soa.rname, soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum].map(String),
           );
         }

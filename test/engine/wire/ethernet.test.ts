@@ -17,20 +17,10 @@ import {
 import { Ipv4, IPPROTO_ICMP } from '../../../engine/wire/ipv4.ts';
 import { Icmp } from '../../../engine/wire/icmp.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
+import { failureKind, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-
-function must<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T>): string {
-  assert.equal(r.ok, false, 'expected a failure');
-  return r.ok ? '' : r.error.kind;
-}
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 // ARP who-has 10.0.0.2 tell 10.0.0.1 from 02:00:00:00:00:01, padded to 60 bytes as a NIC sends it.
 const ARP_FRAME = fromHex(
@@ -137,9 +127,9 @@ describe('wire/ethernet', () => {
 
   describe('bad input', () => {
     it('is truncated below 14 bytes and when a tag runs off the end', () => {
-      assert.equal(failure(parseEthernet(ARP_FRAME.subarray(0, 13))), 'truncated');
-      assert.equal(failure(parseEthernet(new Uint8Array(0))), 'truncated');
-      assert.equal(failure(parseEthernet(VLAN_HEADER.subarray(0, 17))), 'truncated');
+      assert.equal(failureKind(parseEthernet(ARP_FRAME.subarray(0, 13))), 'truncated');
+      assert.equal(failureKind(parseEthernet(new Uint8Array(0))), 'truncated');
+      assert.equal(failureKind(parseEthernet(VLAN_HEADER.subarray(0, 17))), 'truncated');
       assert.equal(new EthernetView(VLAN_HEADER.subarray(0, 17)).checkLen()?.kind, 'truncated');
       assert.equal(new EthernetView(ARP_FRAME.subarray(0, 3)).checkLen()?.kind, 'truncated');
       // Exactly a header: parses with an empty payload.
@@ -218,8 +208,7 @@ describe('wire/ethernet', () => {
   });
 
   it('tshark agrees on a VLAN-tagged frame and an untagged one', function () {
-    requireTool(this, 'text2pcap', 'tshark');
-    requireTool(this, 'tshark');
+    requireTshark(this);
     const a = mac('02:00:00:00:00:01');
     const b = mac('02:00:00:00:00:02');
     const echo = Icmp.echoRequest(0x1234, 7, new Uint8Array(8));
@@ -229,10 +218,7 @@ describe('wire/ethernet', () => {
       new Ethernet({ dst: b, src: a, etherType: ETHERTYPE_IPV4, pad: true }),
     ];
     const frames = eths.map((e) => serialize([e, ip, echo], echo.payload));
-    const file = join(artifactDir('wire', 'ethernet'), 'ethernet.pcap');
-    framesToPcap(frames, file);
-    assertCleanCapture(file, 2);
-    const pkts = tsharkJson(file);
+    const pkts = tsharkReadFrames(frames, join(artifactDir('wire', 'ethernet'), 'ethernet.pcap'), 2);
     assert.equal(pkts.length, 2);
     for (let i = 0; i < 2; i++) {
       const l = pkts[i]!._source.layers;

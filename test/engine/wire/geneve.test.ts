@@ -23,11 +23,11 @@ import {
 } from '../../../engine/wire/geneve.ts';
 import { IPPROTO_UDP, Ipv4, parseIpv4 } from '../../../engine/wire/ipv4.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
 import { Udp, parseUdp } from '../../../engine/wire/udp.ts';
+import { failure, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
+import { fieldValues, requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
 
 /**
  * A frame as GWLB sends it to an appliance (layout per aws-gateway-load-balancer-tunnel-handler
@@ -49,16 +49,6 @@ const GWLB_FRAME_HEX = [
 const GWLB_FRAME = fromHex(GWLB_FRAME_HEX);
 const GENEVE_AT = 42;
 const GWLB_META = { endpointId: 0x0a1b2c3d4e5f6071n, attachmentId: 0x1f2e3d4c5b6a7988n, flowCookie: 0x9e3779b9 };
-
-function unwrap<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`unexpected failure: ${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure(r: Result<unknown>): { kind: string; message: string } {
-  if (r.ok) assert.fail('expected a failure');
-  return r.error;
-}
 
 function innerQuery(): Uint8Array {
   return serialize([
@@ -95,11 +85,11 @@ describe('engine/wire/geneve', () => {
     });
 
     it('parses every layer, down to the inner DNS query', () => {
-      const eth = unwrap(parseEthernet(GWLB_FRAME));
-      const ip = unwrap(parseIpv4(eth.payload));
-      const udp = unwrap(parseUdp(ip.payload, { pseudo: ip }));
+      const eth = must(parseEthernet(GWLB_FRAME));
+      const ip = must(parseIpv4(eth.payload));
+      const udp = must(parseUdp(ip.payload, { pseudo: ip }));
       assert.equal(udp.dstPort, GENEVE_PORT);
-      const g = unwrap(parseGeneve(udp.payload));
+      const g = must(parseGeneve(udp.payload));
       assert.deepEqual(
         g.options.map((o) => [o.class, o.type, o.flags, toHex(o.data)]),
         [
@@ -113,9 +103,9 @@ describe('engine/wire/geneve', () => {
         String(g),
         'Geneve, Flags [none], vni 0x0, proto IPv4 (0x0800), options [class AWS (0x108) type 0x1 len 12, class AWS (0x108) type 0x2 len 12, class AWS (0x108) type 0x3 len 8]',
       );
-      const inner = unwrap(parseIpv4(g.payload));
+      const inner = must(parseIpv4(g.payload));
       assert.equal(ipv4ToString(inner.src), '198.51.100.7');
-      const dns = unwrap(parseDns(unwrap(parseUdp(inner.payload, { pseudo: inner })).payload));
+      const dns = must(parseDns(must(parseUdp(inner.payload, { pseudo: inner })).payload));
       assert.equal(String(dns), '4660+ A? www.example.com. (33)');
     });
 
@@ -125,7 +115,7 @@ describe('engine/wire/geneve', () => {
     });
 
     it('emits a parsed header unchanged (the return path re-uses every TLV), standalone and in place', () => {
-      const g = unwrap(parseGeneve(GWLB_FRAME.subarray(GENEVE_AT)));
+      const g = must(parseGeneve(GWLB_FRAME.subarray(GENEVE_AT)));
       assert.equal(toHex(g.encode()), toHex(GWLB_FRAME.subarray(GENEVE_AT)));
       const buf = new Uint8Array(GWLB_FRAME.length);
       buf.set(g.payload, GENEVE_AT + g.headerLen());
@@ -166,7 +156,7 @@ describe('engine/wire/geneve', () => {
 
     it('keeps the full 64-bit range of the IDs', () => {
       const max = { endpointId: 0xffff_ffff_ffff_ffffn, attachmentId: 1n, flowCookie: 0xffff_ffff };
-      const g = unwrap(parseGeneve(new Geneve({ options: awsGwlbOptions(max) }).encode()));
+      const g = must(parseGeneve(new Geneve({ options: awsGwlbOptions(max) }).encode()));
       assert.deepEqual(readAwsGwlbOptions(g), max);
       assert.throws(() => awsGwlbOptions({ ...max, endpointId: 1n << 64n }), RangeError);
       assert.throws(() => awsGwlbOptions({ ...max, attachmentId: -1n }), RangeError);
@@ -187,7 +177,7 @@ describe('engine/wire/geneve', () => {
       const b = g.encode();
       assert.equal(toHex(b.subarray(0, 8)), '0440655800000100');
       assert.equal(toHex(b.subarray(8)), 'fff30100' + '010185a2' + '0011223344556677');
-      const back = unwrap(parseGeneve(b));
+      const back = must(parseGeneve(b));
       assert.deepEqual(back, g);
       assert.equal(
         String(back),
@@ -259,9 +249,9 @@ describe('engine/wire/geneve', () => {
       const b = g.encode();
       assert.equal(b.length, 40);
       const withInner = serialize([g], innerEth);
-      const back = unwrap(parseGeneve(withInner));
+      const back = must(parseGeneve(withInner));
       assert.equal(back.protocol, GeneveProto.TEB);
-      const eth = unwrap(parseEthernet(back.payload));
+      const eth = must(parseEthernet(back.payload));
       assert.equal(macToString(eth.src), '02:00:00:00:0a:01');
       assert.ok(String(back).startsWith('Geneve, Flags [none], vni 0x1, proto TEB (0x6558), options [class AWS (0x108) type 0x1 len 12, '));
     });
@@ -292,7 +282,7 @@ describe('engine/wire/geneve', () => {
         fc.property(geneveArb, (g) => {
           const b = g.encode();
           assert.equal(b.length, g.headerLen() + g.payload.length);
-          assert.deepEqual(unwrap(parseGeneve(b)), g);
+          assert.deepEqual(must(parseGeneve(b)), g);
         }),
         { numRuns: 5000 },
       );
@@ -307,25 +297,9 @@ describe('engine/wire/geneve', () => {
   // ---------------------------------------------------------------------------------------------
   // tshark agreement
 
-  /** All values of `key` anywhere in a tshark JSON layer tree, in document order. */
-  function collect(node: unknown, key: string, out: string[] = []): string[] {
-    if (Array.isArray(node)) for (const x of node) collect(x, key, out);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === key) {
-          if (Array.isArray(v)) out.push(...v.map(String));
-          else if (typeof v !== 'object') out.push(String(v));
-        }
-        collect(v, key, out);
-      }
-    }
-    return out;
-  }
-
   describe('tshark agreement', () => {
     it('tshark reads the GWLB frame, a TEB frame and critical options as we do', function () {
-      requireTool(this, 'text2pcap', 'tshark');
-      requireTool(this, 'tshark');
+      requireTshark(this);
       const innerEth = serialize([
         new Ethernet({ src: mac('02:00:00:00:0a:01'), dst: mac('02:00:00:00:0b:02') }),
         new Ipv4({ protocol: IPPROTO_UDP, src: ipv4('192.168.10.1'), dst: ipv4('192.168.20.2') }),
@@ -337,7 +311,7 @@ describe('engine/wire/geneve', () => {
         options: [geneveOption(0x0101, 0x85, fromHex('0011223344556677'), 0), geneveOption(0xfff0, 0x01, new Uint8Array(0))],
       });
       const cases: { g: Geneve; frame: Uint8Array; inner: { src: string; dst: string }; innerEth?: { src: string; dst: string } }[] = [
-        { g: unwrap(parseGeneve(GWLB_FRAME.subarray(GENEVE_AT))), frame: GWLB_FRAME, inner: { src: '198.51.100.7', dst: '10.0.3.10' } },
+        { g: must(parseGeneve(GWLB_FRAME.subarray(GENEVE_AT))), frame: GWLB_FRAME, inner: { src: '198.51.100.7', dst: '10.0.3.10' } },
         {
           g: teb,
           frame: gwlbFrame(teb, innerEth),
@@ -345,43 +319,37 @@ describe('engine/wire/geneve', () => {
           innerEth: { src: '02:00:00:00:0a:01', dst: '02:00:00:00:0b:02' },
         },
       ];
-      const file = join(artifactDir('wire', 'geneve'), 'geneve.pcap');
-      framesToPcap(
-        cases.map((c) => c.frame),
-        file,
-      );
-      assertCleanCapture(file, cases.length);
-      const pkts = tsharkJson(file, ['--no-duplicate-keys']);
+      const pkts = tsharkReadFrames(cases.map((c) => c.frame), join(artifactDir('wire', 'geneve'), 'geneve.pcap'), cases.length, ['--no-duplicate-keys']);
       assert.equal(pkts.length, cases.length);
       pkts.forEach((p, i) => {
         const { g, inner, innerEth: ie } = cases[i]!;
         const L = p._source.layers;
         const gen = L['geneve'];
         assert.ok(gen, `frame ${i + 1} has a geneve layer`);
-        assert.equal(Number(collect(gen, 'geneve.version')[0]), g.version);
-        assert.equal(Number(collect(gen, 'geneve.vni')[0]), g.vni);
-        assert.equal(Number(collect(gen, 'geneve.proto_type')[0]), g.protocol);
-        assert.equal(collect(gen, 'geneve.flags.critical')[0], g.critical ? '1' : '0');
-        assert.equal(collect(gen, 'geneve.flags.oam')[0], g.oam ? '1' : '0');
-        assert.deepEqual(collect(gen, 'geneve.option.class').map(Number), g.options.map((o) => o.class));
-        assert.deepEqual(collect(gen, 'geneve.option.type').map(Number), g.options.map((o) => o.type));
-        assert.deepEqual(collect(gen, 'geneve.option.type.critical'), g.options.map((o) => (isCriticalOption(o) ? '1' : '0')));
+        assert.equal(Number(fieldValues(gen, 'geneve.version')[0]), g.version);
+        assert.equal(Number(fieldValues(gen, 'geneve.vni')[0]), g.vni);
+        assert.equal(Number(fieldValues(gen, 'geneve.proto_type')[0]), g.protocol);
+        assert.equal(fieldValues(gen, 'geneve.flags.critical')[0], g.critical ? '1' : '0');
+        assert.equal(fieldValues(gen, 'geneve.flags.oam')[0], g.oam ? '1' : '0');
+        assert.deepEqual(fieldValues(gen, 'geneve.option.class').map(Number), g.options.map((o) => o.class));
+        assert.deepEqual(fieldValues(gen, 'geneve.option.type').map(Number), g.options.map((o) => o.type));
+        assert.deepEqual(fieldValues(gen, 'geneve.option.type.critical'), g.options.map((o) => (isCriticalOption(o) ? '1' : '0')));
         // The first geneve.option.length is the header's total options length; the rest are per option.
-        assert.deepEqual(collect(gen, 'geneve.option.length').map(Number), [g.optionsLen(), ...g.options.map((o) => 4 + o.data.length)]);
+        assert.deepEqual(fieldValues(gen, 'geneve.option.length').map(Number), [g.optionsLen(), ...g.options.map((o) => 4 + o.data.length)]);
         assert.deepEqual(
-          collect(gen, 'geneve.option.unknown.data'),
+          fieldValues(gen, 'geneve.option.unknown.data'),
           g.options.map((o) => toHex(o.data, ':')),
         );
-        assert.deepEqual(collect(L['ip'], 'ip.src'), ['10.0.1.100', inner.src]);
-        assert.deepEqual(collect(L['ip'], 'ip.dst'), ['10.0.2.50', inner.dst]);
-        const eths = collect(L['eth'], 'eth.src');
+        assert.deepEqual(fieldValues(L['ip'], 'ip.src'), ['10.0.1.100', inner.src]);
+        assert.deepEqual(fieldValues(L['ip'], 'ip.dst'), ['10.0.2.50', inner.dst]);
+        const eths = fieldValues(L['eth'], 'eth.src');
         if (ie) {
           assert.deepEqual(eths, ['0a:5c:2e:11:22:33', ie.src]);
-          assert.deepEqual(collect(L['eth'], 'eth.dst'), ['0a:f1:9b:44:55:66', ie.dst]);
+          assert.deepEqual(fieldValues(L['eth'], 'eth.dst'), ['0a:f1:9b:44:55:66', ie.dst]);
         } else {
           assert.deepEqual(eths, ['0a:5c:2e:11:22:33']);
         }
-        assert.equal(collect(L['dns'], 'dns.qry.name')[0], i === 0 ? 'www.example.com' : 'teb.test');
+        assert.equal(fieldValues(L['dns'], 'dns.qry.name')[0], i === 0 ? 'www.example.com' : 'teb.test');
       });
     });
   });

@@ -17,6 +17,7 @@ import {
   parseHttpRequest,
   parseHttpResponse,
 } from '../../../engine/wire/http.ts';
+import { must } from '../../support/result.ts';
 import { fuzzDecoder, mutated } from '../../support/fuzz.ts';
 
 const te = new TextEncoder();
@@ -78,15 +79,11 @@ function feed(kind: HttpKind, data: Uint8Array, cuts: readonly number[], methods
 }
 
 function mustRequest(s: string | Uint8Array): HttpRequest {
-  const r = parseHttpRequest(typeof s === 'string' ? bytes(s) : s);
-  if (!r.ok) assert.fail(`parse failed: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
+  return must(parseHttpRequest(typeof s === 'string' ? bytes(s) : s));
 }
 
 function mustResponse(s: string | Uint8Array, requestMethod?: string): HttpResponse {
-  const r = parseHttpResponse(typeof s === 'string' ? bytes(s) : s, requestMethod === undefined ? {} : { requestMethod });
-  if (!r.ok) assert.fail(`parse failed: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
+  return must(parseHttpResponse(typeof s === 'string' ? bytes(s) : s, requestMethod === undefined ? {} : { requestMethod }));
 }
 
 describe('http', function () {

@@ -33,20 +33,10 @@ import {
 } from '../../../engine/wire/icmp.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Ipv4, ipv4Line, parseIpv4 } from '../../../engine/wire/ipv4.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
+import { failureKind, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-
-function must<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T>): string {
-  assert.equal(r.ok, false, 'expected a failure');
-  return r.ok ? '' : r.error.kind;
-}
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 const H1 = ipv4('10.0.0.1');
 const H2 = ipv4('10.0.0.2');
@@ -220,16 +210,16 @@ describe('wire/icmp', () => {
 
   describe('bad and unknown input', () => {
     it('is truncated below 8 bytes', () => {
-      assert.equal(failure(parseIcmp(ECHO_REQUEST.subarray(0, 7))), 'truncated');
-      assert.equal(failure(parseIcmp(new Uint8Array(0))), 'truncated');
+      assert.equal(failureKind(parseIcmp(ECHO_REQUEST.subarray(0, 7))), 'truncated');
+      assert.equal(failureKind(parseIcmp(new Uint8Array(0))), 'truncated');
       assert.equal(new IcmpView(ECHO_REQUEST.subarray(0, 7)).checkLen()?.kind, 'truncated');
     });
 
     it('reports a bad checksum under verify and accepts it under ignore', () => {
       const b = Uint8Array.from(ECHO_REQUEST);
       b[15] ^= 0x20; // the data is covered too
-      assert.equal(failure(parseIcmp(b)), 'checksum');
-      assert.equal(failure(parseIcmp(b, { checksum: 'verify' })), 'checksum');
+      assert.equal(failureKind(parseIcmp(b)), 'checksum');
+      assert.equal(failureKind(parseIcmp(b, { checksum: 'verify' })), 'checksum');
       assert.equal(must(parseIcmp(b, { checksum: 'ignore' })).checksum, 0x6668);
       assert.equal(new IcmpView(b).verifyChecksum(), false);
     });
@@ -295,8 +285,7 @@ describe('wire/icmp', () => {
   });
 
   it('tshark agrees on echo, port unreachable, frag needed and time exceeded', function () {
-    requireTool(this, 'text2pcap', 'tshark');
-    requireTool(this, 'tshark');
+    requireTshark(this);
     const R = ipv4('10.0.0.254');
     const big = udpDatagram(H1, ipv4('10.0.0.9'), 40000, 9, new Uint8Array(1472), 63, true);
     const req = Icmp.echoRequest(0x1234, 7, new Uint8Array(56).map((_, i) => i));
@@ -313,10 +302,7 @@ describe('wire/icmp', () => {
         m.payload,
       ),
     );
-    const file = join(artifactDir('wire', 'icmp'), 'icmp.pcap');
-    framesToPcap(frames, file);
-    assertCleanCapture(file, msgs.length);
-    const pkts = tsharkJson(file);
+    const pkts = tsharkReadFrames(frames, join(artifactDir('wire', 'icmp'), 'icmp.pcap'), msgs.length);
     assert.equal(pkts.length, msgs.length);
     msgs.forEach(([src, dst, ours], i) => {
       const l = pkts[i]!._source.layers;

@@ -27,20 +27,10 @@ import {
   rewriteSrc,
 } from '../../../engine/wire/ipv4.ts';
 import { isPseudoHeaderSource, serialize } from '../../../engine/wire/layer.ts';
-import type { Result } from '../../../engine/wire/result.ts';
+import { failureKind, must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
-
-function must<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`${r.error.layer}: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T>): string {
-  assert.equal(r.ok, false, 'expected a failure');
-  return r.ok ? '' : r.error.kind;
-}
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 /** Copy of `b` with the header checksum recomputed (to reach checks behind the checksum). */
 function refreshed(b: Uint8Array): Uint8Array {
@@ -184,7 +174,7 @@ describe('wire/ipv4', () => {
         const b = Uint8Array.from(base);
         b.set(fromHex(opt), 20);
         const r = parseIpv4(refreshed(b));
-        assert.equal(failure(r), 'malformed', opt);
+        assert.equal(failureKind(r), 'malformed', opt);
       }
       // EOL ends the list: whatever follows is padding.
       const ok = Uint8Array.from(base);
@@ -200,11 +190,11 @@ describe('wire/ipv4', () => {
 
   describe('bad input', () => {
     it('is truncated when the header or total length runs past the bytes', () => {
-      assert.equal(failure(parseIpv4(WIKI.subarray(0, 19))), 'truncated');
-      assert.equal(failure(parseIpv4(new Uint8Array(0))), 'truncated');
-      assert.equal(failure(parseIpv4(WIKI.subarray(0, 114))), 'truncated');
+      assert.equal(failureKind(parseIpv4(WIKI.subarray(0, 19))), 'truncated');
+      assert.equal(failureKind(parseIpv4(new Uint8Array(0))), 'truncated');
+      assert.equal(failureKind(parseIpv4(WIKI.subarray(0, 114))), 'truncated');
       assert.equal(new Ipv4View(WIKI.subarray(0, 114)).checkLen()?.kind, 'truncated');
-      assert.equal(failure(parseIpv4(RA_PACKET.subarray(0, 22))), 'truncated');
+      assert.equal(failureKind(parseIpv4(RA_PACKET.subarray(0, 22))), 'truncated');
     });
 
     it('partial parse accepts a cut datagram (as quoted in ICMP errors)', () => {
@@ -216,15 +206,15 @@ describe('wire/ipv4', () => {
     it('is malformed for version ≠ 4, IHL < 5, total length < header', () => {
       const v6 = Uint8Array.from(WIKI);
       v6[0] = 0x65;
-      assert.equal(failure(parseIpv4(refreshed(v6))), 'malformed');
+      assert.equal(failureKind(parseIpv4(refreshed(v6))), 'malformed');
       const ihl4 = Uint8Array.from(WIKI);
       ihl4[0] = 0x44;
-      assert.equal(failure(parseIpv4(ihl4)), 'malformed');
+      assert.equal(failureKind(parseIpv4(ihl4)), 'malformed');
       assert.equal(new Ipv4View(ihl4).checkLen()?.kind, 'malformed');
       const short = Uint8Array.from(WIKI);
       short[2] = 0;
       short[3] = 19;
-      assert.equal(failure(parseIpv4(refreshed(short))), 'malformed');
+      assert.equal(failureKind(parseIpv4(refreshed(short))), 'malformed');
       // Total length equal to the header: valid, empty payload.
       const empty = Uint8Array.from(WIKI);
       empty[3] = 20;
@@ -234,8 +224,8 @@ describe('wire/ipv4', () => {
     it('reports a bad checksum under verify and accepts it under ignore', () => {
       const b = Uint8Array.from(WIKI);
       b[11] ^= 0x01;
-      assert.equal(failure(parseIpv4(b)), 'checksum');
-      assert.equal(failure(parseIpv4(b, { checksum: 'verify' })), 'checksum');
+      assert.equal(failureKind(parseIpv4(b)), 'checksum');
+      assert.equal(failureKind(parseIpv4(b, { checksum: 'verify' })), 'checksum');
       const ip = must(parseIpv4(b, { checksum: 'ignore' }));
       assert.equal(ip.checksum, 0xb860);
       assert.equal(new Ipv4View(b).verifyChecksum(), false);
@@ -360,8 +350,7 @@ describe('wire/ipv4', () => {
   });
 
   it('tshark agrees on packets with options, DF, fragments and ECN', function () {
-    requireTool(this, 'text2pcap', 'tshark');
-    requireTool(this, 'tshark');
+    requireTshark(this);
     const echo = Icmp.echoRequest(1, 1, new Uint8Array(16));
     const echoBytes = echo.encode();
     const ips = [
@@ -379,10 +368,7 @@ describe('wire/ipv4', () => {
     const payloads = [echoBytes, new Uint8Array(24)];
     const eth = new Ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02'), etherType: ETHERTYPE_IPV4, pad: true });
     const frames = ips.map((ip, i) => serialize([eth, ip], payloads[i]));
-    const file = join(artifactDir('wire', 'ipv4'), 'ipv4.pcap');
-    framesToPcap(frames, file);
-    assertCleanCapture(file, 2);
-    const pkts = tsharkJson(file);
+    const pkts = tsharkReadFrames(frames, join(artifactDir('wire', 'ipv4'), 'ipv4.pcap'), 2);
     assert.equal(pkts.length, 2);
     ips.forEach((ours, i) => {
       const t = pkts[i]!._source.layers.ip;

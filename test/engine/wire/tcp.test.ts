@@ -17,9 +17,10 @@ import {
   tcpRewritePorts,
   tcpUpdateForAddressChange,
 } from '../../../engine/wire/tcp.ts';
+import { must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 const LO = { src: ipv4('127.0.0.1'), dst: ipv4('127.0.0.1') };
 
@@ -41,9 +42,7 @@ const RST_LINE =
   '127.0.0.1.57226 > 127.0.0.1.8099: Flags [R.], seq 3976872670, ack 3492106940, win 64, options [nop,nop,TS val 3091975709 ecr 2426633661], length 0';
 
 function mustParse(b: Uint8Array, opts?: Parameters<typeof parseTcp>[1]): Tcp {
-  const r = parseTcp(b, opts);
-  if (!r.ok) assert.fail(`parse failed: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
+  return must(parseTcp(b, opts));
 }
 
 function header(fields: { doff?: number; flags?: number } = {}, options = ''): Uint8Array {
@@ -506,19 +505,15 @@ describe('tcp', function () {
 
     it('tshark reads our frames cleanly and decodes the same fields', function () {
       this.timeout(180_000);
-      requireTool(this, 'text2pcap', 'wireshark-common');
-      requireTool(this, 'tshark');
+      requireTshark(this);
       const segs = segments();
       const frames = segs.map(({ t, src, dst }) =>
         serialize([new Ethernet({ ...ETH, etherType: 0x0800 }), new Ipv4({ src, dst, protocol: 6, ttl: 64, id: 1 }), t], t.payload),
       );
-      const file = join(artifactDir('wire'), 'tcp.pcap');
-      framesToPcap(frames, file);
-      assertCleanCapture(file, segs.length);
       const fields = ['tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value', 'tcp.urgent_pointer', 'tcp.len',
         'tcp.options.mss_val', 'tcp.options.wscale.shift', 'tcp.options.sack_perm', 'tcp.options.sack_le', 'tcp.options.sack_re',
         'tcp.options.timestamp.tsval', 'tcp.options.timestamp.tsecr', 'tcp.option_kind', 'tcp.checksum'];
-      const pkts = tsharkJson(file, ['-o', 'tcp.relative_sequence_numbers:FALSE', '-o', 'tcp.analyze_sequence_numbers:FALSE', ...fields.flatMap((f) => ['-e', f])]);
+      const pkts = tsharkReadFrames(frames, join(artifactDir('wire'), 'tcp.pcap'), segs.length, ['-o', 'tcp.relative_sequence_numbers:FALSE', '-o', 'tcp.analyze_sequence_numbers:FALSE', ...fields.flatMap((f) => ['-e', f])]);
       assert.equal(pkts.length, segs.length);
       segs.forEach(({ t }, i) => {
         const L = pkts[i]!._source.layers;

@@ -7,9 +7,10 @@ import { Ethernet } from '../../../engine/wire/ethernet.ts';
 import { Ipv4 } from '../../../engine/wire/ipv4.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
 import { Udp, UdpView, formatUdp, parseUdp, udpRewritePorts, udpUpdateForAddressChange } from '../../../engine/wire/udp.ts';
+import { must } from '../../support/result.ts';
 import { fuzzDecoder } from '../../support/fuzz.ts';
-import { assertCleanCapture, framesToPcap, tsharkJson } from '../../support/tshark.ts';
-import { artifactDir, requireTool } from '../../support/tools.ts';
+import { requireTshark, tsharkReadFrames } from '../../support/tshark.ts';
+import { artifactDir } from '../../support/tools.ts';
 
 const LO = { src: ipv4('127.0.0.1'), dst: ipv4('127.0.0.1') };
 
@@ -19,9 +20,7 @@ const DGRAM_HEX = '946f151700188ac170696e672d7564702d7061796c6f6164';
 const DGRAM_LINE = '127.0.0.1.37999 > 127.0.0.1.5399: UDP, length 16';
 
 function mustParse(b: Uint8Array, opts?: Parameters<typeof parseUdp>[1]): Udp {
-  const r = parseUdp(b, opts);
-  if (!r.ok) assert.fail(`parse failed: ${r.error.kind}: ${r.error.message}`);
-  return r.value;
+  return must(parseUdp(b, opts));
 }
 
 describe('udp', function () {
@@ -212,8 +211,7 @@ describe('udp', function () {
   describe('tshark agreement', function () {
     it('tshark reads our frames cleanly and decodes the same fields', function () {
       this.timeout(180_000);
-      requireTool(this, 'text2pcap', 'wireshark-common');
-      requireTool(this, 'tshark');
+      requireTshark(this);
       const eth = new Ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02'), etherType: 0x0800, pad: true });
       // Ports away from well-known services so tshark's heuristics do not dissect the random payloads.
       const arb = fc.record({
@@ -232,11 +230,8 @@ describe('udp', function () {
         if (c.none) new UdpView(f.subarray(34)).checksum = 0;
         return f;
       });
-      const file = join(artifactDir('wire'), 'udp.pcap');
-      framesToPcap(frames, file);
-      assertCleanCapture(file, frames.length);
       const fields = ['udp.srcport', 'udp.dstport', 'udp.length', 'udp.checksum', 'udp.checksum.status'];
-      const pkts = tsharkJson(file, fields.flatMap((f) => ['-e', f]));
+      const pkts = tsharkReadFrames(frames, join(artifactDir('wire'), 'udp.pcap'), frames.length, fields.flatMap((f) => ['-e', f]));
       assert.equal(pkts.length, frames.length);
       cases.forEach((c, i) => {
         const L = pkts[i]!._source.layers;

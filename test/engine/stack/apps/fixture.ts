@@ -2,12 +2,12 @@
  * Fixtures for the app tests: hosts with a Stack on engine/net's two-host LAN (test/engine/net/util.ts),
  * more hosts on the same segment, and a pcapng writer fed by the trace bus.
  */
-import { PcapngWriter } from '../../../../engine/capture/pcapng-writer.ts';
 import type { Network } from '../../../../engine/net/network.ts';
 import type { Node } from '../../../../engine/net/node.ts';
 import { Stack } from '../../../../engine/stack/index.ts';
-import { DEFAULT_EPOCH_NS } from '../../../../engine/sim/time.ts';
 import { twoHosts } from '../../net/util.ts';
+
+export { capture } from '../../net/util.ts';
 
 export const MS = 1_000_000;
 export const SEC = 1_000_000_000;
@@ -35,18 +35,3 @@ export function addHost(net: Network, name: string, cidr: string): { node: Node;
   return { node, stack: new Stack(node) };
 }
 
-/** A pcapng writer with one interface per node:if that sends or receives a frame. */
-export function capture(net: Network): PcapngWriter {
-  const w = new PcapngWriter({ epochNs: DEFAULT_EPOCH_NS });
-  const ids = new Map<string, number>();
-  net.trace.subscribe((e) => {
-    const name = `${e.node}:${e.ifname}`;
-    let id = ids.get(name);
-    if (id === undefined) {
-      id = w.addInterface({ name });
-      ids.set(name, id);
-    }
-    w.writePacket(id, e.time, e.frame, { direction: e.direction === 'in' ? 'inbound' : 'outbound', ...(e.note !== undefined ? { comment: e.note } : {}) });
-  });
-  return w;
-}
