@@ -244,6 +244,21 @@ async function ready(): Promise<void> {
   });
   await win.loadURL(APP_URL);
   app.on('window-all-closed', () => {
-    void host?.close().finally(() => app.quit());
+    void shutdown();
   });
 }
+
+/** Closes the engine host first: the worker disposes the lab (real hosts' namespaces and TAPs). */
+let closing: Promise<void> | null = null;
+function shutdown(code = 0): Promise<void> {
+  closing ??= (host?.close() ?? Promise.resolve()).catch(() => {}).finally(() => app.exit(code));
+  return closing;
+}
+app.on('before-quit', (ev) => {
+  if (closing === null && host) {
+    ev.preventDefault();
+    void shutdown();
+  }
+});
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));

@@ -7,8 +7,8 @@
 import {
   BridgeError,
   METHODS,
-  decodeJson,
-  encodeJson,
+  decodeWire,
+  encodeWire,
   makeBridge,
   type Bridge,
   type BridgeErrorData,
@@ -48,14 +48,19 @@ export interface WebConnection {
 export function connectWeb(url = `ws://${location.host}/ws`): Promise<WebConnection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
     const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
     const listeners = new Map<EventName, Set<(p: unknown) => void>>();
     const closeFns: (() => void)[] = [];
     let nextId = 1;
     let open = false;
     ws.addEventListener('message', (ev) => {
-      if (typeof ev.data !== 'string') return;
-      const m = decodeJson(ev.data) as HostMsg;
+      let m: HostMsg;
+      try {
+        m = decodeWire(typeof ev.data === 'string' ? ev.data : new Uint8Array(ev.data as ArrayBuffer)) as HostMsg;
+      } catch {
+        return;
+      }
       if (m.t === 'evt') {
         for (const fn of listeners.get(m.name) ?? []) fn(m.payload);
       } else if (m.t === 'res') {
@@ -81,7 +86,7 @@ export function connectWeb(url = `ws://${location.host}/ws`): Promise<WebConnect
             if (ws.readyState !== WebSocket.OPEN) return rej(new BridgeError('disconnected', 'not connected'));
             const id = nextId++;
             pending.set(id, { resolve: res, reject: rej });
-            ws.send(encodeJson({ t: 'req', id, method, args }));
+            ws.send(encodeWire({ t: 'req', id, method, args }));
           }),
         (event, cb) => {
           let set = listeners.get(event);

@@ -83,8 +83,10 @@ export interface CheckResult {
   readonly id: string;
   readonly description?: Text;
   readonly pass: boolean;
-  /** Why it passed or failed, in words a student understands. */
+  /** Why it passed or failed, in words a student understands (English). */
   readonly reason: string;
+  /** The reason in both languages (the UI shows the current one). */
+  readonly reasonText: Text;
   readonly weight: number;
 }
 
@@ -168,7 +170,8 @@ export interface OpenedLab {
   readonly seed: number;
 }
 
-export type ConsoleKind = 'shell' | 'alteon';
+/** 'real': a real host's bash in its network namespace (the lab runs in wall time then). */
+export type ConsoleKind = 'shell' | 'alteon' | 'real';
 
 export interface ConsoleInfo {
   readonly consoleId: string;
@@ -202,6 +205,8 @@ export interface TimelineState {
   /** Scheduler events run so far. */
   readonly eventCount: number;
   readonly canStepBack: boolean;
+  /** Hosts that are real (TAP + namespace): step back is off and the speed is 1. */
+  readonly realHosts?: readonly string[];
   /** Label of the next event, when one is scheduled. */
   readonly next?: string;
 }
@@ -238,9 +243,22 @@ export interface DetailNode {
   /** Byte range [start, end) in the frame, for the hex view. */
   readonly range?: readonly [number, number];
   readonly children?: readonly DetailNode[];
+  /** Display-filter field name (`tcp.dstport`), for a field or a protocol. */
+  readonly field?: string;
+  /** Expert information: 'error' | 'warning' | 'note' | 'chat'. */
+  readonly expert?: string;
 }
 
-export type FilterResult = { readonly ok: true; readonly shown: number } | { readonly ok: false; readonly error: string; readonly pos?: number };
+/** A display filter's error: the message and the offending text's offset and length. */
+export interface FilterError {
+  readonly ok: false;
+  readonly error: string;
+  readonly pos?: number;
+  readonly length?: number;
+}
+export type FilterResult = { readonly ok: true; readonly shown: number } | FilterError;
+/** A display filter checked without being applied. */
+export type FilterCheck = { readonly ok: true } | FilterError;
 
 export interface OpenedCapture {
   readonly name: string;
@@ -369,7 +387,8 @@ export const METHODS = {
     rows: m<PacketRow[]>()('Rows of the view, from a 0-based row index.', [arg('from', int({ min: 0 })), arg('count', int({ min: 0, max: 5000 }))]),
     detail: m<DetailNode[]>()('Detail tree of packet n (1-based No.).', [arg('n', int({ min: 1 }))]),
     bytes: m<Uint8Array>()('Bytes of packet n.', [arg('n', int({ min: 1 }))]),
-    setFilter: m<FilterResult>()('Display filter (empty: none); the count, or a clear error.', [arg('expr', str({ max: 2000 }))]),
+    setFilter: m<FilterResult>()('Display filter, Wireshark syntax (empty: none); the count, or a clear error.', [arg('expr', str({ max: 2000 }))]),
+    checkFilter: m<FilterCheck>()('Validates a display filter without applying it (the bar colours while typing).', [arg('expr', str({ max: 2000 }))]),
     loadSynthetic: m<OpenedCapture>()('Test hook: n synthetic packets as an offline capture (only when the engine host runs with PKTLAB_TEST_HOOKS=1).', [
       arg('count', int({ min: 1, max: 5_000_000 })),
     ]),
@@ -428,6 +447,8 @@ export interface ConsoleDone {
 }
 export interface LabChanged {
   readonly lab: OpenedLab | null;
+  /** The capture file opened for offline analysis (lab is null then). */
+  readonly capture?: OpenedCapture;
 }
 
 /** Event streams, by the name the renderer subscribes with. */
@@ -589,6 +610,60 @@ export function fromBase64(s: string): Uint8Array | null {
     if (o < out.length) out[o++] = n & 255;
   }
   return out;
+}
+
+// ---- binary WebSocket frames (messages carrying bytes) ---------------------------------------------
+
+const FRAME_MAGIC = 0x31424b50; // 'PKB1' little-endian
+
+/**
+ * A message for the WebSocket: JSON text when it holds no bytes, else one binary frame —
+ * magic, u32 LE length of the JSON head, the head (each Uint8Array as `{"$blob": [offset, length]}`),
+ * then the bytes. Large captures cross without base64.
+ */
+export function encodeWire(v: unknown): string | Uint8Array {
+  const blobs: Uint8Array[] = [];
+  let size = 0;
+  const head = JSON.stringify(v, (_k, x: unknown) => {
+    if (!(x instanceof Uint8Array)) return x;
+    blobs.push(x);
+    const ref = { $blob: [size, x.length] };
+    size += x.length;
+    return ref;
+  });
+  if (blobs.length === 0) return head;
+  const h = new TextEncoder().encode(head);
+  const out = new Uint8Array(8 + h.length + size);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, FRAME_MAGIC, true);
+  dv.setUint32(4, h.length, true);
+  out.set(h, 8);
+  let o = 8 + h.length;
+  for (const b of blobs) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}
+
+/** The value of a text or binary WebSocket message (bytes are views into `data`). Throws on a bad frame. */
+export function decodeWire(data: string | Uint8Array): unknown {
+  if (typeof data === 'string') return decodeJson(data);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.length < 8 || dv.getUint32(0, true) !== FRAME_MAGIC) throw new Error('not a pktlab binary frame');
+  const hl = dv.getUint32(4, true);
+  if (8 + hl > data.length) throw new Error('truncated pktlab binary frame');
+  const base = 8 + hl;
+  const avail = data.length - base;
+  return JSON.parse(new TextDecoder().decode(data.subarray(8, base)), (_k, x: unknown) => {
+    if (typeof x === 'object' && x !== null && !Array.isArray(x)) {
+      const r = (x as { $blob?: unknown }).$blob;
+      if (Object.keys(x).length === 1 && Array.isArray(r) && r.length === 2 && r.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) && (r[0] as number) + (r[1] as number) <= avail) {
+        return new Uint8Array(data.buffer, data.byteOffset + base + (r[0] as number), r[1] as number);
+      }
+    }
+    return x;
+  });
 }
 
 /** JSON text where a Uint8Array is `{"$bytes": base64}`. */

@@ -18,7 +18,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BridgeError, decodeJson, encodeJson, isRequestMsg, methodSide, toErrorData, validateCall, type HostMsg } from '../shared/bridge.ts';
+import { BridgeError, decodeWire, encodeWire, isRequestMsg, methodSide, toErrorData, validateCall, type HostMsg } from '../shared/bridge.ts';
 
 /** What the server needs of the engine host (engine/host/index.ts's EngineHost fits). */
 export interface HostLike {
@@ -156,8 +156,8 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const sockets = new Set<WebSocket>();
   const unsubscribe = opts.host.onEvent((name, payload) => {
     const msg: HostMsg = { t: 'evt', name: name as HostMsg extends { name: infer N } ? N : never, payload };
-    const text = encodeJson(msg);
-    for (const s of sockets) if (s.readyState === s.OPEN) s.send(text);
+    const data = encodeWire(msg);
+    for (const s of sockets) if (s.readyState === s.OPEN) s.send(data);
   });
 
   server.on('upgrade', (req, socket, head) => {
@@ -175,16 +175,16 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
       ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
         let msg: unknown;
         try {
-          msg = decodeJson(data.toString());
+          const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+          msg = decodeWire(isBinary ? new Uint8Array(buf.buffer, buf.byteOffset, buf.length) : buf.toString());
         } catch {
           return;
         }
         if (!isRequestMsg(msg)) return;
         const reply = (m: HostMsg): void => {
-          if (ws.readyState === ws.OPEN) ws.send(encodeJson(m));
+          if (ws.readyState === ws.OPEN) ws.send(encodeWire(m));
         };
         const bad = validateCall(msg.method, msg.args);
         const id = msg.id;

@@ -13,7 +13,7 @@ import type { Network } from '../net/network.ts';
 import { sec, type Nanos } from '../sim/time.ts';
 import { Shell, type Execution, type ShellSink } from './shell.ts';
 import { registerHostCommands } from './host/index.ts';
-import { DnsResolver, parseHostsFile } from '../stack/apps/index.ts';
+import { DnsResolver, parseHostsFile, type HttpResult } from '../stack/apps/index.ts';
 import { parseIpv4Addr } from '../wire/addr.ts';
 
 /** Something `systemctl start|stop|status NAME` controls: an HTTP server, a DNS server... */
@@ -60,6 +60,7 @@ export class Host extends Node {
   private nextPid = 100;
   private readonly pids = new Map<string, number>();
   private dns: DnsResolver | undefined;
+  private readonly httpObservers = new Set<(r: HttpResult, start: Nanos) => void>();
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     super(network, name, opts);
@@ -116,6 +117,17 @@ export class Host extends Node {
     r.search = search;
     r.setHosts(parseHostsFile(this.files.get('/etc/hosts') ?? ''));
     return r;
+  }
+
+  /** Tells `fn` of every HTTP request a command on this host (curl) finishes; returns the unsubscribe. */
+  observeHttp(fn: (r: HttpResult, start: Nanos) => void): () => void {
+    this.httpObservers.add(fn);
+    return () => this.httpObservers.delete(fn);
+  }
+
+  /** @internal curl reports a finished request (started at virtual time `start`). */
+  noteHttp(r: HttpResult, start: Nanos): void {
+    for (const fn of this.httpObservers) fn(r, start);
   }
 
   /** A stable pid per program name (ss -p, systemctl status). */

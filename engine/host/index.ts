@@ -36,6 +36,7 @@ export interface EngineHost {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const CLOSE_WAIT_MS = 5000;
 
 /** The repository root as seen from this module (source layout). */
 export function repoRoot(): string {
@@ -66,7 +67,12 @@ export function startEngineHost(opts: EngineHostOptions = {}): EngineHost {
     for (const p of pending.values()) p.reject(new BridgeError('disconnected', why));
     pending.clear();
   };
-  worker.on('message', (m: HostMsg) => {
+  let onClosed: (() => void) | null = null;
+  worker.on('message', (m: HostMsg | 'closed') => {
+    if (m === 'closed') {
+      onClosed?.();
+      return;
+    }
     if (m.t === 'evt') {
       for (const l of listeners) l(m.name, m.payload);
     } else if (m.t === 'res') {
@@ -93,10 +99,18 @@ export function startEngineHost(opts: EngineHostOptions = {}): EngineHost {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    /** The worker disposes the lab first (real hosts removed; at most CLOSE_WAIT_MS), then stops. */
     async close() {
       if (closed) return;
       failAll('engine host is closed');
-      worker.postMessage('close');
+      await new Promise<void>((done) => {
+        const t = setTimeout(done, CLOSE_WAIT_MS);
+        onClosed = () => {
+          clearTimeout(t);
+          done();
+        };
+        worker.postMessage('close');
+      });
       await worker.terminate();
     },
   };

@@ -1,96 +1,117 @@
 /**
- * The packet table behind the UI's packet panes: captured frames (a copy each) per capture point,
- * the view (one point or all, plus a display filter), rows, detail trees and bytes, and pcapng
- * export. Filled live from a lab's trace bus or from a pcap/pcapng file.
- *
- * Interim parts, to be replaced by engine/capture's packet store, dissector and display filter as
- * they land: rows come from engine/wire/summary.ts, the filter is the pcap-filter language
- * (engine/wire/pcap-filter.ts, tcpdump syntax), the detail tree is ./dissect.ts.
+ * The packet panes' view of a PacketStore (engine/capture): one store interface per capture point,
+ * the view (one point or all, plus a Wireshark display filter), rows, detail trees and bytes in the
+ * bridge's shapes. A lab's store is filled live from its capture points; a file's comes from
+ * `PacketStore.fromCapture`. Packet numbers n are 1-based (Wireshark's No.).
  */
-import { PcapngWriter } from '../capture/pcapng-writer.ts';
 import { readCapture } from '../capture/capture.ts';
-import { summarizeFrame } from '../wire/summary.ts';
-import { compileFilter, filterErrorText, type FrameFilter } from '../wire/pcap-filter.ts';
-import { endpoints } from './dissect.ts';
-import type { CapturePointInfo, FilterResult, OpenedCapture, PacketCount, PacketRow, Text } from '../../app/shared/bridge.ts';
-
-export interface StoredPacket {
-  readonly point: number;
-  /** Virtual ns (lab) or ns since the first packet (file). */
-  readonly timeNs: number;
-  readonly frame: Uint8Array;
-  readonly comment?: string;
-  readonly direction?: 'inbound' | 'outbound';
-  /** Scheduler event count when the frame was traced (step back by packet); -1 for files. */
-  readonly event: number;
-}
+import type { TreeNode } from '../capture/dissect.ts';
+import { compileFilter, type FilterError as CompileError } from '../capture/display-filter.ts';
+import { PacketStore } from '../capture/packet-store.ts';
+import type { CapturePointInfo, DetailNode, FilterCheck, FilterError, FilterResult, OpenedCapture, PacketCount, PacketRow, Text } from '../../app/shared/bridge.ts';
 
 export interface PointSpec {
   readonly id: string;
   readonly description?: Text;
-  /** pcapng if_name. */
-  readonly ifName: string;
 }
 
-export class PacketTable {
-  private readonly packets: StoredPacket[] = [];
-  private readonly counts: number[];
-  private viewPoint: number | null = null;
-  private filter: FrameFilter | null = null;
-  /** Indices (0-based) of shown packets; null when every packet is shown. */
-  private shownIdx: number[] | null = null;
+function filterError(e: CompileError): FilterError {
+  return { ok: false, error: e.message, pos: e.offset, length: e.length };
+}
 
+function toDetail(n: TreeNode): DetailNode {
+  return {
+    label: n.label,
+    ...(n.range ? { range: [n.range[0], n.range[0] + n.range[1]] as const } : {}),
+    ...(n.field !== undefined ? { field: n.field } : {}),
+    ...(n.expert !== undefined ? { expert: n.expert } : {}),
+    ...(n.children?.length ? { children: n.children.map(toDetail) } : {}),
+  };
+}
+
+/** Validates a display filter without applying it. */
+export function checkFilter(expr: string): FilterCheck {
+  const r = compileFilter(expr.trim());
+  return r.ok ? { ok: true } : filterError(r.error);
+}
+
+export class PacketView {
+  private viewPoint: number | null = null;
+  private expr = '';
+  /** Interface of each packet, mirrored from the store (point views, counts). */
+  private ifaceOf = new Uint16Array(1024);
+  private synced = 0;
+  private readonly counts: number[];
+  /** Store indices shown; null when every packet is. Recomputed when the store grew. */
+  private idx: Uint32Array | null = null;
+  private idxAt = -1;
+
+  /**
+   * `live`: packets are still appended. Rows are then dissected afresh, since the store's row cache
+   * keeps an echo request's Info from before its reply ("reply in N") arrived.
+   */
   constructor(
+    readonly store: PacketStore,
     readonly points: readonly PointSpec[],
-    private readonly epochNs: bigint,
-    private readonly resolveHost: (name: string) => number | null = () => null,
+    private readonly live = false,
   ) {
     this.counts = points.map(() => 0);
   }
 
-  get total(): number {
-    return this.packets.length;
+  private sync(): void {
+    const n = this.store.count;
+    if (this.synced === n) return;
+    if (n > this.ifaceOf.length) {
+      const a = new Uint16Array(Math.max(n, this.ifaceOf.length * 2));
+      a.set(this.ifaceOf);
+      this.ifaceOf = a;
+    }
+    for (let i = this.synced; i < n; i++) {
+      const k = this.store.meta(i).interfaceId;
+      this.ifaceOf[i] = k;
+      this.counts[k] = (this.counts[k] ?? 0) + 1;
+    }
+    this.synced = n;
   }
 
-  get shown(): number {
-    return this.shownIdx === null ? this.packets.length : this.shownIdx.length;
+  private view(): Uint32Array | null {
+    this.sync();
+    if (this.viewPoint === null && this.expr === '') return null;
+    const n = this.store.count;
+    if (this.idx !== null && this.idxAt === n) return this.idx;
+    let base: Uint32Array | null = null;
+    if (this.expr !== '') {
+      const r = this.store.filter(this.expr);
+      base = r.ok ? r.value : new Uint32Array(0);
+    }
+    if (this.viewPoint !== null) {
+      const k = this.viewPoint;
+      const out = new Uint32Array(base ? base.length : n);
+      let c = 0;
+      if (base) for (const i of base) (this.ifaceOf[i] === k ? (out[c++] = i) : 0);
+      else for (let i = 0; i < n; i++) if (this.ifaceOf[i] === k) out[c++] = i;
+      base = out.subarray(0, c);
+    }
+    this.idx = base;
+    this.idxAt = n;
+    return base;
+  }
+
+  get total(): number {
+    return this.store.count;
   }
 
   count(): PacketCount {
-    return { total: this.total, shown: this.shown };
-  }
-
-  add(p: StoredPacket): void {
-    this.packets.push(p);
-    this.counts[p.point] = (this.counts[p.point] ?? 0) + 1;
-    if (this.shownIdx !== null && this.passes(p)) this.shownIdx.push(this.packets.length - 1);
-  }
-
-  /** Drops packets traced after scheduler event `event` (deterministic replay rebuilds them). */
-  truncateAfterEvent(event: number): void {
-    while (this.packets.length && this.packets[this.packets.length - 1]!.event > event) {
-      const p = this.packets.pop()!;
-      this.counts[p.point]!--;
-    }
-    this.rebuild();
-  }
-
-  clear(): void {
-    this.packets.length = 0;
-    this.counts.fill(0);
-    this.rebuild();
-  }
-
-  /** Event count of the last packet traced at or before `event`, or -1. */
-  packetEventBefore(event: number): number {
-    for (let i = this.packets.length - 1; i >= 0; i--) if (this.packets[i]!.event < event) return this.packets[i]!.event;
-    return -1;
+    const v = this.view();
+    return { total: this.store.count, shown: v === null ? this.store.count : v.length };
   }
 
   pointInfo(): CapturePointInfo[] {
+    this.sync();
     return this.points.map((p, i) => ({ id: p.id, ...(p.description ? { description: p.description } : {}), count: this.counts[i] ?? 0 }));
   }
 
+  /** Null when there is no such point. */
   setView(point: string | null): PacketCount | null {
     if (point === null) this.viewPoint = null;
     else {
@@ -98,106 +119,74 @@ export class PacketTable {
       if (i < 0) return null;
       this.viewPoint = i;
     }
-    this.rebuild();
+    this.idx = null;
     return this.count();
   }
 
   setFilter(expr: string): FilterResult {
-    if (expr.trim() === '') {
-      this.filter = null;
-      this.rebuild();
-      return { ok: true, shown: this.shown };
+    const text = expr.trim();
+    if (text !== '') {
+      const r = this.store.filter(text);
+      if (!r.ok) return filterError(r.error);
     }
-    const r = compileFilter(expr, { resolveHost: (n) => this.resolveHost(n) });
-    if (!r.ok) return { ok: false, error: `${filterErrorText(r.error)} (at character ${r.error.pos + 1})`, pos: r.error.pos };
-    this.filter = r.value;
-    this.rebuild();
-    return { ok: true, shown: this.shown };
+    this.expr = text;
+    this.idx = null;
+    return { ok: true, shown: this.count().shown };
   }
 
   rows(from: number, count: number): PacketRow[] {
+    const v = this.view();
+    const shown = v === null ? this.store.count : v.length;
+    const end = Math.min(shown, from + count);
     const out: PacketRow[] = [];
-    const end = Math.min(this.shown, from + count);
-    const t0 = this.packets.length ? this.packets[0]!.timeNs : 0;
     for (let r = from; r < end; r++) {
-      const idx = this.shownIdx === null ? r : this.shownIdx[r]!;
-      const p = this.packets[idx]!;
-      const e = endpoints(p.frame);
-      const line = summarizeFrame(p.frame);
+      const i = v === null ? r : v[r]!;
+      const c = this.live ? this.store.detail(i).columns : this.store.rows(i, 1)[0]!;
       out.push({
-        n: idx + 1,
-        time: (p.timeNs - t0) / 1e9,
-        point: this.points[p.point]?.id ?? String(p.point),
-        src: e.src,
-        dst: e.dst,
-        protocol: e.protocol,
-        length: p.frame.length,
-        info: line.replace(/^IP \S+ > \S+: /, ''),
-        ...(p.comment ? { comment: p.comment } : {}),
+        n: i + 1,
+        time: Number(c.time),
+        point: this.points[this.ifaceOf[i]!]?.id ?? String(this.ifaceOf[i]),
+        src: c.source,
+        dst: c.destination,
+        protocol: c.protocol,
+        length: c.length,
+        info: c.info,
+        ...(c.comment ? { comment: c.comment } : {}),
       });
     }
     return out;
   }
 
-  packet(n: number): StoredPacket | undefined {
-    return this.packets[n - 1];
+  has(n: number): boolean {
+    return Number.isInteger(n) && n >= 1 && n <= this.store.count;
   }
 
-  /** All packets as pcapng: one interface per capture point, comments and directions kept. */
-  toPcapng(): Uint8Array {
-    const w = new PcapngWriter({ epochNs: this.epochNs });
-    for (const p of this.points) w.addInterface({ name: p.ifName, ...(p.description ? { description: p.description.en } : {}) });
-    for (const p of this.packets) {
-      w.writePacket(p.point, p.timeNs, p.frame, { ...(p.comment ? { comment: p.comment } : {}), ...(p.direction ? { direction: p.direction } : {}) });
-    }
-    return w.toBytes();
+  detail(n: number): DetailNode[] {
+    return this.store.detail(n - 1).tree.map(toDetail);
   }
 
-  private passes(p: StoredPacket): boolean {
-    if (this.viewPoint !== null && p.point !== this.viewPoint) return false;
-    return this.filter === null || this.filter(p.frame);
-  }
-
-  private rebuild(): void {
-    if (this.viewPoint === null && this.filter === null) {
-      this.shownIdx = null;
-      return;
-    }
-    const idx: number[] = [];
-    for (let i = 0; i < this.packets.length; i++) if (this.passes(this.packets[i]!)) idx.push(i);
-    this.shownIdx = idx;
+  bytes(n: number): Uint8Array {
+    return this.store.bytes(n - 1).slice();
   }
 }
 
-/** A packet table from pcap/pcapng bytes (offline analysis). Never throws. */
-export function tableFromFile(name: string, bytes: Uint8Array): { table: PacketTable; opened: OpenedCapture } | { error: string } {
+/** A view of pcap/pcapng bytes (offline analysis). Never throws. */
+export function viewFromFile(name: string, bytes: Uint8Array): { view: PacketView; opened: OpenedCapture } | { error: string } {
   const r = readCapture(bytes);
   if (!r.ok) return { error: `${name}: ${r.error.message}` };
   const cap = r.value;
+  const store = PacketStore.fromCapture(cap);
   const points: PointSpec[] = cap.interfaces.map((i, k) => ({
     id: i.name ?? `if${k}`,
-    ifName: i.name ?? `if${k}`,
     ...(i.description ? { description: { ko: i.description, en: i.description } } : {}),
   }));
-  if (points.length === 0) points.push({ id: 'if0', ifName: 'if0' });
-  const first = cap.packets.find((p) => p.timestampNs !== null)?.timestampNs ?? 0n;
-  const table = new PacketTable(points, first);
-  for (const p of cap.packets) {
-    table.add({
-      point: p.interfaceId,
-      timeNs: p.timestampNs === null ? 0 : Number(p.timestampNs - first),
-      // The reader's packets alias the file; keep our own copy so the file can go.
-      frame: p.data.slice(),
-      event: -1,
-      ...(p.comment ? { comment: p.comment } : {}),
-      ...(p.direction ? { direction: p.direction } : {}),
-    });
-  }
+  if (points.length === 0) points.push({ id: 'if0' });
+  const view = new PacketView(store, points);
   const opened: OpenedCapture = {
     name,
-    count: table.total,
-    points: table.pointInfo(),
+    count: store.count,
+    points: view.pointInfo(),
     ...(cap.error ? { warning: `reading stopped early: ${cap.error.message}` } : {}),
   };
-  return { table, opened };
+  return { view, opened };
 }

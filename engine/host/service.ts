@@ -1,24 +1,30 @@
 /**
  * The engine side of the bridge (app/shared/bridge.ts): one `EngineService` per engine host (a worker
- * thread). It validates every call against the bridge's schemas, then acts on the open lab session:
- * consoles, steps and checks, the timeline (real-time pacing, single steps, step back by
- * deterministic replay), the packet table and files.
+ * thread). It validates every call against the bridge's schemas, then acts on the open lab — an
+ * engine/lab `LabSession` (steps, setup, checks, hints, consoles) — and on its packets, a
+ * engine/capture `PacketStore` fed live from the session's capture points (or read from a file).
  *
- * Step back: every input that changes the lab (console lines, keystrokes, Ctrl-C, step setup, checks
- * that run commands) is recorded with the scheduler's event count and virtual time at which it was
- * applied. Going back to event N rebuilds the lab from its seed and re-applies the inputs at the same
- * points while stepping the scheduler to N — the same lab, seed and inputs give the same events.
+ * Step back: every input that changes the lab (console lines, keystrokes, Ctrl-C, step changes, step
+ * setup, checks that run commands) is recorded with the scheduler's event count and virtual time at
+ * which it was applied. Going back to event N opens the LabSession again from its seed and re-applies
+ * the inputs at the same points while stepping the scheduler to N — the same lab, seed and inputs
+ * give the same events. While a host is real (TAP + namespace) the lab runs in wall time at speed 1
+ * and cannot step back.
  *
  * Error contract: `call` rejects with a BridgeError (bad arguments, no lab, not found ...) and leaves
  * the state as it was; it never throws synchronously.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { loadLab, formatProblem } from '../lab/load.ts';
-import type { Lab, Step } from '../lab/schema.ts';
-import { RealTimePacer } from '../sim/pacer.ts';
+import { PacketStore } from '../capture/packet-store.ts';
 import type { Execution } from '../devices/shell.ts';
-import { parseDuration } from '../sim/time.ts';
+import type { ConsoleTarget } from '../lab/build.ts';
+import type { CapturedPacket } from '../lab/captures.ts';
+import { formatProblem, loadLab } from '../lab/load.ts';
+import { normalizeLab, type NormalLab } from '../lab/normalize.ts';
+import type { Lab } from '../lab/schema.ts';
+import { LabSession, type ActionResult, type StepResult } from '../lab/session.ts';
+import { RealTimePacer } from '../sim/pacer.ts';
 import {
   BRIDGE_VERSION,
   BridgeError,
@@ -43,14 +49,14 @@ import {
   type TimelineState,
   type AppInfo,
   type WiresharkInfo,
+  type CheckResult,
+  type ConsoleKind,
 } from '../../app/shared/bridge.ts';
-import { buildSession, type ConsoleTarget, type LabSession } from './session.ts';
-import { PacketTable, tableFromFile } from './packets.ts';
-import { detail } from './dissect.ts';
-import { consoleActions, evaluateChecks, setupLines, type ConsoleRecord } from './checks.ts';
+import { checkFilter, PacketView, viewFromFile } from './packets.ts';
 import { LineEditor, commonPrefix } from './line.ts';
+import { deviceStateOf, topologyOf } from './view.ts';
 import { findWireshark, openInWireshark } from './wireshark.ts';
-import { syntheticTable } from './synthetic.ts';
+import { syntheticView } from './synthetic.ts';
 
 export interface EngineServiceOptions {
   /** Directory holding the lab files (searched recursively for *.yaml). */
@@ -80,6 +86,7 @@ interface StepProgress {
 
 type Op =
   | { readonly k: 'open'; readonly consoleId: string; readonly device: string }
+  | { readonly k: 'goto'; readonly step: number }
   | { readonly k: 'exec'; readonly consoleId: string; readonly line: string }
   | { readonly k: 'keys'; readonly consoleId: string; readonly data: string }
   | { readonly k: 'interrupt'; readonly consoleId: string }
@@ -105,14 +112,16 @@ interface OpenConsole {
 interface Running {
   readonly entry: CatalogEntry;
   readonly lab: Lab;
+  readonly normal: NormalLab;
   session: LabSession;
-  table: PacketTable;
+  view: PacketView;
+  /** Scheduler event count at which each packet (by store index) was traced. */
+  events: number[];
+  /** Paces virtual time to the wall clock (the session's own pacer once a host is real). */
   pacer: RealTimePacer;
   consoles: Map<string, OpenConsole>;
-  consoleLog: ConsoleRecord[];
-  current: number;
-  /** Packet count when each step became current (capture checks look at packets since). */
-  stepStart: number[];
+  /** Why a host the lab declares real is emulated, shown in its console. */
+  realNote: string | null;
   inputs: InputRecord[];
   /** Set while re-applying inputs: output events are not sent again. */
   replaying: boolean;
@@ -155,7 +164,7 @@ export class EngineService {
   private catalog: CatalogEntry[] = [];
   private readonly progress = new Map<string, StepProgress[]>();
   private run: Running | null = null;
-  private fileTable: PacketTable | null = null;
+  private file: { view: PacketView; opened: OpenedCapture } | null = null;
   private language: Lang;
   private nextConsole = 1;
   private appendTimer: ReturnType<typeof setTimeout> | undefined;
@@ -171,10 +180,10 @@ export class EngineService {
       'labs.open': (id: string) => this.openLab(id),
       'labs.current': () => (this.run ? this.opened(this.run) : null),
       'labs.reset': () => this.resetLab(),
-      'steps.current': () => this.stepState(this.need().current),
+      'steps.current': () => this.stepState(this.need().session.currentStep),
       'steps.goto': (i: number) => this.gotoStep(i),
-      'steps.setup': (i?: number) => this.applyInput({ k: 'setup', step: this.stepIndex(i) }) as ExecResult,
-      'steps.check': (i?: number) => this.applyInput({ k: 'check', step: this.stepIndex(i) }) as StepCheckResult,
+      'steps.setup': (i?: number) => this.applyInput({ k: 'setup', step: this.stepIndex(i) }) as Promise<ExecResult>,
+      'steps.check': (i?: number) => this.applyInput({ k: 'check', step: this.stepIndex(i) }) as Promise<StepCheckResult>,
       'steps.hint': (i?: number) => this.hint(this.stepIndex(i)),
       'steps.score': () => this.score(),
       'consoles.open': (d: string) => this.openConsole(d),
@@ -191,23 +200,24 @@ export class EngineService {
         this.applyInput({ k: 'interrupt', consoleId: id });
         return null;
       },
-      'topology.get': () => this.need().session.topology(),
+      'topology.get': () => topologyOf(this.need().session),
       'timeline.state': () => this.timeline(),
       'timeline.play': () => this.play(),
       'timeline.pause': () => this.pause(),
       'timeline.stepForward': (u?: 'event' | 'packet') => this.stepForward(u ?? 'event'),
       'timeline.stepBack': (u?: 'event' | 'packet') => this.stepBack(u ?? 'event'),
       'timeline.setSpeed': (x: number) => this.setSpeed(x),
-      'packets.points': () => this.table().pointInfo(),
+      'packets.points': () => this.packets().pointInfo(),
       'packets.setView': (p: string | null) => this.setView(p),
-      'packets.count': () => this.table().count(),
-      'packets.rows': (from: number, count: number) => this.table().rows(from, count),
-      'packets.detail': (n: number) => detail(this.packet(n).frame),
-      'packets.bytes': (n: number) => this.packet(n).frame.slice(),
-      'packets.setFilter': (e: string) => this.table().setFilter(e),
+      'packets.count': () => this.packets().count(),
+      'packets.rows': (from: number, count: number) => this.packets().rows(from, count),
+      'packets.detail': (n: number) => this.packets().detail(this.packet(n)),
+      'packets.bytes': (n: number) => this.packets().bytes(this.packet(n)),
+      'packets.setFilter': (e: string) => this.packets().setFilter(e),
+      'packets.checkFilter': (e: string) => checkFilter(e),
       'packets.loadSynthetic': (n: number) => this.loadSynthetic(n),
       'files.openCaptureBytes': (name: string, bytes: Uint8Array) => this.openCapture(name, bytes),
-      'files.captureBytes': () => this.table().toPcapng(),
+      'files.captureBytes': () => this.captureBytes(),
       'files.wireshark': () => this.wireshark(),
       'files.openInWireshark': () => this.openWireshark(),
       'devices.state': (d: string) => this.deviceState(d),
@@ -226,6 +236,16 @@ export class EngineService {
   dispose(): void {
     this.closeLab();
     if (this.appendTimer) clearTimeout(this.appendTimer);
+  }
+
+  /** dispose(), after every real host's namespace and TAP are gone. */
+  async disposeAsync(): Promise<void> {
+    const r = this.run;
+    if (this.appendTimer) clearTimeout(this.appendTimer);
+    if (r === null) return;
+    this.run = null;
+    this.stopRunning(r);
+    await r.session.disposeAsync().catch(() => {});
   }
 
   // ---- labs ----------------------------------------------------------------------------------------
@@ -308,78 +328,98 @@ export class EngineService {
   }
 
   private opened(r: Running): OpenedLab {
-    return { lab: this.info(r.entry), steps: this.steps(r.lab), current: r.current, topology: r.session.topology(), seed: r.session.seed };
+    return { lab: this.info(r.entry), steps: this.steps(r.lab), current: r.session.currentStep, topology: topologyOf(r.session), seed: r.session.seed };
   }
 
-  private openLab(id: string): OpenedLab {
+  /** A new session of the lab (its seed); BuildError becomes a BridgeError. */
+  private newSession(id: string, normal: NormalLab): LabSession {
+    try {
+      return new LabSession(normal);
+    } catch (e) {
+      throw new BridgeError('failed', `lab ${id} cannot be built: ${(e as Error).message}`);
+    }
+  }
+
+  private async openLab(id: string): Promise<OpenedLab> {
     const e = this.catalog.find((x) => x.id === id) ?? (this.scan(), this.catalog.find((x) => x.id === id));
     if (!e) throw new BridgeError('not-found', `no lab ${JSON.stringify(id)} (labs: ${this.catalog.map((x) => x.id).join(', ') || 'none'})`);
     if (!e.lab) throw new BridgeError('failed', `lab ${id} does not load:\n${e.problems.join('\n')}`);
-    const session = buildSession(e.lab); // may throw: the old lab stays open then
-    this.closeLab();
-    this.fileTable = null;
-    const r = this.start(e, e.lab, session, 0);
+    const normal = normalizeLab(e.lab);
+    const session = this.newSession(id, normal); // the old lab stays open when this throws
+    await this.closeLabAsync();
+    this.file = null;
+    // Declared real hosts become real when the engine host may create namespaces (root).
+    let real = false;
+    let realNote: string | null = null;
+    if (session.declaredReal().length > 0) {
+      if (process.getuid?.() !== 0) realNote = 'the engine host is not running as root, so this host is emulated';
+      else {
+        try {
+          await session.makeReal();
+          real = true;
+        } catch (err) {
+          realNote = `it could not be made real (${(err as Error).message}), so it is emulated`;
+        }
+      }
+    }
+    const r = this.start(e, e.lab, normal, session, real);
+    r.realNote = realNote;
     this.run = r;
     const o = this.opened(r);
     this.opts.emit('labChanged', { lab: o });
     this.opts.emit('timeline', this.timeline());
-    this.opts.emit('packetsAppended', r.table.count());
+    this.opts.emit('packetsAppended', r.view.count());
     return o;
   }
 
-  private start(entry: CatalogEntry, lab: Lab, session: LabSession, current: number): Running {
+  private start(entry: CatalogEntry, lab: Lab, normal: NormalLab, session: LabSession, real = false): Running {
     const points = session.capturePoints();
-    const table = new PacketTable(
-      points.map((p) => ({ id: p.id, ifName: p.at.includes('.') ? p.at.replace('.', ':') : p.id, ...(p.description ? { description: p.description } : {}) })),
-      session.epochNs,
-      (n) => session.resolveHost(n),
+    const store = new PacketStore();
+    for (const p of points) store.addInterface({ name: p.ifName, description: p.description?.en ?? p.what });
+    const view = new PacketView(
+      store,
+      points.map((p) => ({ id: p.name, ...(p.description ? { description: p.description } : {}) })),
+      true,
     );
     const r: Running = {
       entry,
       lab,
+      normal,
       session,
-      table,
-      pacer: new RealTimePacer(session.network.sched, { onError: (err) => this.pacerError(err) }),
+      view,
+      events: [],
+      pacer: real && session.pacer ? session.pacer : new RealTimePacer(session.network.sched, { onError: (err) => this.pacerError(err) }),
       consoles: new Map(),
-      consoleLog: [],
-      current,
-      stepStart: [],
+      realNote: null,
       inputs: [],
       replaying: false,
       unsubscribe: () => {},
     };
-    r.stepStart[current] = 0;
-    r.unsubscribe = this.attachCapture(r);
-    r.pacer.start();
+    const epoch = session.epochNs;
+    const add = (p: CapturedPacket): void => {
+      const pt = points[p.point]!;
+      store.append(p.frame, {
+        timeNs: epoch + BigInt(p.time),
+        interfaceId: p.point,
+        ...(pt.kind === 'interface' ? { direction: p.direction === 'in' ? ('inbound' as const) : ('outbound' as const) } : {}),
+        ...(p.note ? { comment: p.note } : {}),
+      });
+      r.events.push(p.event);
+      this.noteAppend(r);
+    };
+    // Packets of the initial configuration, then live ones.
+    for (const p of points.flatMap((_, k) => session.recorder.packets(k)).sort((a, b) => a.number - b.number)) add(p);
+    r.unsubscribe = session.recorder.onPacket(add);
+    if (!real) r.pacer.start();
     return r;
   }
 
-  private attachCapture(r: Running): () => void {
-    const points = r.session.capturePoints();
-    const sched = r.session.network.sched;
-    const sub = r.session.network.trace.subscribe((e) => {
-      for (let i = 0; i < points.length; i++) {
-        if (!points[i]!.matches(e)) continue;
-        r.table.add({
-          point: i,
-          timeNs: e.time,
-          frame: e.frame.slice(), // frames are borrowed (engine/net/trace.ts)
-          event: sched.eventCount,
-          direction: e.direction === 'in' ? 'inbound' : 'outbound',
-          ...(e.note ? { comment: e.note } : {}),
-        });
-        this.noteAppend();
-      }
-    });
-    return () => sub.dispose();
-  }
-
   /** Coalesces packet-append events (at most one per 50 ms of wall time). */
-  private noteAppend(): void {
-    if (this.run?.replaying || this.appendTimer) return;
+  private noteAppend(r: Running): void {
+    if (r.replaying || this.appendTimer) return;
     this.appendTimer = setTimeout(() => {
       this.appendTimer = undefined;
-      if (this.run && !this.fileTable) this.opts.emit('packetsAppended', this.run.table.count());
+      if (this.run && !this.file) this.opts.emit('packetsAppended', this.packets().count());
     }, 50);
   }
 
@@ -390,17 +430,29 @@ export class EngineService {
     this.opts.emit('timeline', this.timeline());
   }
 
+  private stopRunning(r: Running): void {
+    if (!r.session.realTime) r.pacer.dispose();
+    r.unsubscribe();
+    for (const c of r.consoles.values()) c.running?.interrupt();
+  }
+
   private closeLab(): void {
     const r = this.run;
     if (!r) return;
-    r.pacer.dispose();
-    r.unsubscribe();
-    for (const c of r.consoles.values()) c.running?.interrupt();
+    this.stopRunning(r);
     r.session.dispose();
     this.run = null;
   }
 
-  private resetLab(): OpenedLab {
+  private async closeLabAsync(): Promise<void> {
+    const r = this.run;
+    if (!r) return;
+    this.run = null;
+    this.stopRunning(r);
+    await r.session.disposeAsync().catch(() => {});
+  }
+
+  private resetLab(): Promise<OpenedLab> {
     const r = this.need();
     return this.openLab(r.entry.id);
   }
@@ -414,7 +466,7 @@ export class EngineService {
 
   private stepIndex(i: number | undefined): number {
     const r = this.need();
-    const idx = i ?? r.current;
+    const idx = i ?? r.session.currentStep;
     if (idx >= r.lab.steps.length) throw new BridgeError('not-found', `step ${idx} does not exist (the lab has ${r.lab.steps.length})`);
     return idx;
   }
@@ -422,15 +474,13 @@ export class EngineService {
   private stepState(i: number): StepState {
     const r = this.need();
     const p = this.progressOf(r.entry)[i]!;
-    const hints = (r.lab.steps[i]!.hints ?? []).slice(0, p.hints).map(textOf);
+    const hints = r.session.hints(i).slice(0, p.hints);
     return { index: i, status: p.status, hints, ...(p.last ? { last: p.last } : {}) };
   }
 
   private gotoStep(i: number): StepState {
-    const r = this.need();
     const idx = this.stepIndex(i);
-    r.current = idx;
-    r.stepStart[idx] = r.table.total;
+    this.applyInput({ k: 'goto', step: idx });
     const s = this.stepState(idx);
     this.opts.emit('stepChanged', s);
     return s;
@@ -439,9 +489,9 @@ export class EngineService {
   private hint(i: number): Text | null {
     const r = this.need();
     const p = this.progressOf(r.entry)[i]!;
-    const hints = r.lab.steps[i]!.hints ?? [];
+    const hints = r.session.hints(i);
     if (p.hints >= hints.length) return null;
-    const h = textOf(hints[p.hints]);
+    const h = hints[p.hints]!;
     p.hints++;
     this.opts.emit('stepChanged', this.stepState(i));
     return h;
@@ -457,55 +507,35 @@ export class EngineService {
     };
   }
 
-  private doSetup(r: Running, i: number): ExecResult {
-    const step: Step = r.lab.steps[i]!;
-    let out = '';
-    let code = 0;
-    this.withPacerHeld(r, () => {
-      for (const a of setupLines(step)) {
-        if ('sleep' in a) {
-          const d = parseDuration(a.sleep);
-          if (d.ok) r.session.network.runFor(d.value);
-          out += `sleep ${a.sleep}\n`;
-          continue;
-        }
-        const ex = r.session.run(a.device, a.command);
-        out += `${a.device}> ${a.command}\n${ex?.output ?? `no console on ${a.device}\n`}`;
-        code = ex?.exitCode ?? 1;
-      }
-    });
-    return { exitCode: code, output: out, prompt: '' };
+  private async doSetup(r: Running, i: number): Promise<ExecResult> {
+    let acts: ActionResult[] = [];
+    try {
+      if (r.session.realTime) acts = await r.session.runSetupAsync(i);
+      else this.withPacerHeld(r, () => void (acts = r.session.runSetup(i)));
+    } catch (e) {
+      throw new BridgeError('failed', `step ${i + 1} setup: ${(e as Error).message}`);
+    }
+    const codes = acts.map((a) => a.exitCode).filter((c) => c !== null);
+    return { exitCode: codes[codes.length - 1] ?? 0, output: acts.map((a) => a.transcript).join(''), prompt: '' };
   }
 
-  private doCheck(r: Running, i: number): StepCheckResult {
-    const actions = consoleActions(r.lab.steps);
-    const since = r.stepStart[i] ?? 0;
-    const pointIds = r.table.points.map((p) => p.id);
-    let checks: StepCheckResult['checks'] = [];
-    this.withPacerHeld(r, () => {
-      checks = evaluateChecks(r.lab.steps[i]!, {
-        session: r.session,
-        consoleLog: r.consoleLog,
-        action: (id) => actions.get(id) ?? null,
-        packets: (point) => {
-          const k = pointIds.indexOf(point);
-          if (k < 0) return null;
-          const out = [];
-          for (let n = since + 1; n <= r.table.total; n++) {
-            const p = r.table.packet(n)!;
-            if (p.point === k) out.push(p);
-          }
-          return out;
-        },
-      });
-    });
-    const earned = checks.filter((c) => c.pass).reduce((a, c) => a + c.weight, 0);
-    const total = checks.reduce((a, c) => a + c.weight, 0);
-    const result: StepCheckResult = { step: i, pass: checks.every((c) => c.pass), checks, earned, total };
+  private async doCheck(r: Running, i: number): Promise<StepCheckResult> {
+    let res!: StepResult;
+    if (r.session.realTime) res = await r.session.checkAsync(i);
+    else this.withPacerHeld(r, () => void (res = r.session.check(i)));
+    const checks: CheckResult[] = res.checks.map((c) => ({
+      id: c.id,
+      pass: c.pass,
+      reason: c.reason.en,
+      reasonText: c.reason,
+      weight: c.weight,
+      ...(c.description ? { description: c.description } : {}),
+    }));
+    const result: StepCheckResult = { step: i, pass: res.pass, checks, earned: res.earned, total: res.total };
     if (!r.replaying) {
       const p = this.progressOf(r.entry)[i]!;
       p.last = result;
-      p.earned = earned;
+      p.earned = res.earned;
       p.status = result.pass ? 'passed' : 'failed';
       this.opts.emit('stepChanged', this.stepState(i));
     }
@@ -551,6 +581,9 @@ export class EngineService {
       case 'interrupt':
         r.consoles.get(op.consoleId)?.running?.interrupt();
         return null;
+      case 'goto':
+        r.session.enterStep(op.step);
+        return null;
       case 'setup':
         return this.doSetup(r, op.step);
       case 'check':
@@ -562,10 +595,7 @@ export class EngineService {
 
   private openConsole(device: string): ConsoleInfo {
     const r = this.need();
-    if (!r.session.console(device)) {
-      const exists = r.session.devices().includes(device);
-      throw new BridgeError('not-found', exists ? `${device} has no console` : `no device ${device} (devices: ${r.session.devices().join(', ')})`);
-    }
+    if (!r.session.console(device)) throw new BridgeError('not-found', `no device ${device} (devices: ${r.session.devices().join(', ')})`);
     const id = `c${this.nextConsole++}`;
     return this.applyInput({ k: 'open', consoleId: id, device }) as ConsoleInfo;
   }
@@ -591,8 +621,9 @@ export class EngineService {
       }),
     };
     r.consoles.set(id, con);
-    const greeting = target.greeting() + target.prompt();
-    return { consoleId: id, device, kind: target.kind, prompt: target.prompt(), greeting: crlf(greeting) };
+    const note = r.realNote !== null && r.session.declaredReal().includes(device) ? `[${device} is declared real: ${r.realNote}]\n` : '';
+    const greeting = note + target.greeting() + target.prompt();
+    return { consoleId: id, device, kind: target.kind as ConsoleKind, prompt: target.prompt(), greeting: crlf(greeting) };
   }
 
   private console(id: string): OpenConsole {
@@ -621,17 +652,6 @@ export class EngineService {
       },
     });
     con.running = ex;
-    const rec: ConsoleRecord = {
-      device: con.device,
-      line,
-      get output() {
-        return ex.output;
-      },
-      get exitCode() {
-        return ex.exitCode;
-      },
-    };
-    r.consoleLog.push(rec);
     return new Promise<ExecResult>((resolve) => {
       ex.onDone((code) => {
         if (con.running === ex) con.running = null;
@@ -663,12 +683,14 @@ export class EngineService {
     if (!r) return { mode: 'paused', speed: 1, nowNs: 0, eventCount: 0, canStepBack: false };
     const s = r.session.network.sched;
     const next = s.peekLabel();
+    const real = r.session.realHosts();
     return {
       mode: r.pacer.running && !r.pacer.paused ? 'playing' : 'paused',
       speed: r.pacer.speed,
       nowNs: r.pacer.running ? r.pacer.virtualNow() : s.now,
       eventCount: s.eventCount,
-      canStepBack: s.eventCount > 0,
+      canStepBack: s.eventCount > 0 && real.length === 0,
+      ...(real.length ? { realHosts: real } : {}),
       ...(next !== undefined ? { next } : {}),
     };
   }
@@ -686,51 +708,73 @@ export class EngineService {
     return this.emitTimeline();
   }
 
+  /** A real host keeps wall time: no pause, single steps or other speeds. */
+  private wallTime(r: Running, what: string): void {
+    if (r.session.realTime) throw new BridgeError('unsupported', `${what} is off while a host is real (${r.session.realHosts().join(', ')}): the lab runs in wall time at speed 1`);
+  }
+
   private pause(): TimelineState {
-    this.need().pacer.pause();
+    const r = this.need();
+    this.wallTime(r, 'pausing');
+    r.pacer.pause();
     return this.emitTimeline();
   }
 
   private setSpeed(x: number): TimelineState {
-    this.need().pacer.setSpeed(x);
+    const r = this.need();
+    if (x !== 1) this.wallTime(r, 'changing the speed');
+    r.pacer.setSpeed(x);
     return this.emitTimeline();
   }
 
   private stepForward(unit: 'event' | 'packet'): TimelineState {
     const r = this.need();
+    this.wallTime(r, 'stepping');
     r.pacer.pause();
     const s = r.session.network.sched;
     if (unit === 'packet') {
-      const before = r.table.total;
-      for (let n = 0; n < 100_000 && r.table.total === before; n++) if (!s.step()) break;
+      const before = r.view.total;
+      for (let n = 0; n < 100_000; n++) {
+        const more = s.step();
+        r.session.recorder.flushPending();
+        if (!more || r.view.total !== before) break;
+      }
     } else {
       s.step();
     }
-    this.opts.emit('packetsAppended', r.table.count());
+    this.opts.emit('packetsAppended', this.packets().count());
     return this.emitTimeline();
   }
 
   private stepBack(unit: 'event' | 'packet'): TimelineState {
     const r = this.need();
+    this.wallTime(r, 'stepping back');
     r.pacer.pause();
+    r.session.recorder.flushPending();
     const now = r.session.network.sched.eventCount;
-    const target = unit === 'packet' ? r.table.packetEventBefore(r.table.packet(r.table.total)?.event ?? now) : now - 1;
+    let target = now - 1;
+    if (unit === 'packet') {
+      const ev = r.events;
+      const last = ev[ev.length - 1] ?? now;
+      let k = ev.length - 1;
+      while (k >= 0 && ev[k]! >= last) k--;
+      target = k >= 0 ? ev[k]! : -1;
+    }
     if (target < 0 || now === 0) return this.emitTimeline();
-    this.replayTo(r, Math.max(0, target));
-    this.opts.emit('packetsAppended', this.run!.table.count());
+    this.replayTo(r, target);
+    this.opts.emit('packetsAppended', this.packets().count());
     return this.emitTimeline();
   }
 
-  /** Rebuilds the lab from its seed and re-applies recorded inputs up to scheduler event `target`. */
+  /** Opens the lab again from its seed and re-applies recorded inputs up to scheduler event `target`. */
   private replayTo(old: Running, target: number): void {
-    const session = buildSession(old.lab);
+    const session = this.newSession(old.entry.id, old.normal);
     const inputs = old.inputs;
-    old.pacer.dispose();
-    old.unsubscribe();
+    this.stopRunning(old);
     old.session.dispose();
-    const r = this.start(old.entry, old.lab, session, old.current);
+    const r = this.start(old.entry, old.lab, old.normal, session);
+    r.realNote = old.realNote;
     r.pacer.pause();
-    r.stepStart = [...old.stepStart];
     r.replaying = true;
     this.run = r;
     const sched = session.network.sched;
@@ -750,47 +794,56 @@ export class EngineService {
     }
     // Consoles that were open keep their ids; ones opened after the target come back too (empty).
     for (const c of old.consoles.values()) if (!r.consoles.has(c.id)) this.createConsole(r, c.id, c.device);
-    r.table.truncateAfterEvent(target);
+    session.recorder.flushPending();
   }
 
   // ---- packets and files ---------------------------------------------------------------------------
 
-  private table(): PacketTable {
-    if (this.fileTable) return this.fileTable;
-    return this.need().table;
+  /** The packets shown: the open file's, else the lab's (a held packet recorded first). */
+  private packets(): PacketView {
+    if (this.file) return this.file.view;
+    const r = this.need();
+    r.session.recorder.flushPending();
+    return r.view;
   }
 
   private setView(point: string | null): PacketCount {
-    const c = this.table().setView(point);
-    if (c === null) throw new BridgeError('not-found', `no capture point ${point} (points: ${this.table().points.map((p) => p.id).join(', ')})`);
+    const v = this.packets();
+    const c = v.setView(point);
+    if (c === null) throw new BridgeError('not-found', `no capture point ${point} (points: ${v.points.map((p) => p.id).join(', ')})`);
     return c;
   }
 
-  private packet(n: number) {
-    const p = this.table().packet(n);
-    if (!p) throw new BridgeError('not-found', `no packet ${n} (there are ${this.table().total})`);
-    return p;
+  private packet(n: number): number {
+    const v = this.packets();
+    if (!v.has(n)) throw new BridgeError('not-found', `no packet ${n} (there are ${v.total})`);
+    return n;
   }
 
-  private openCapture(name: string, bytes: Uint8Array): OpenedCapture {
-    const r = tableFromFile(name, bytes);
+  private captureBytes(): Uint8Array {
+    if (this.file) return this.file.view.store.toPcapng();
+    return this.need().session.pcap();
+  }
+
+  private async showFile(view: PacketView, opened: OpenedCapture): Promise<OpenedCapture> {
+    await this.closeLabAsync();
+    this.file = { view, opened };
+    this.opts.emit('labChanged', { lab: null, capture: opened });
+    this.opts.emit('packetsAppended', view.count());
+    return opened;
+  }
+
+  private openCapture(name: string, bytes: Uint8Array): Promise<OpenedCapture> {
+    const r = viewFromFile(name, bytes);
     if ('error' in r) throw new BridgeError('failed', r.error);
-    this.closeLab();
-    this.fileTable = r.table;
-    this.opts.emit('labChanged', { lab: null });
-    this.opts.emit('packetsAppended', r.table.count());
-    return r.opened;
+    return this.showFile(r.view, r.opened);
   }
 
   /** Test hook (PKTLAB_TEST_HOOKS=1): n synthetic packets as an offline capture. */
-  private loadSynthetic(count: number): OpenedCapture {
+  private loadSynthetic(count: number): Promise<OpenedCapture> {
     if (process.env.PKTLAB_TEST_HOOKS !== '1') throw new BridgeError('unsupported', 'packets.loadSynthetic is a test hook: start the engine host with PKTLAB_TEST_HOOKS=1');
-    const table = syntheticTable(count);
-    this.closeLab();
-    this.fileTable = table;
-    this.opts.emit('labChanged', { lab: null });
-    this.opts.emit('packetsAppended', table.count());
-    return { name: `synthetic-${count}`, count: table.total, points: table.pointInfo() };
+    const view = syntheticView(count);
+    return this.showFile(view, { name: `synthetic-${count}`, count: view.total, points: view.pointInfo() });
   }
 
   private wireshark(): WiresharkInfo {
@@ -801,12 +854,12 @@ export class EngineService {
   private openWireshark(): null {
     const p = findWireshark();
     if (!p) throw new BridgeError('unsupported', 'Wireshark is not installed');
-    openInWireshark(p, this.table().toPcapng(), this.run?.entry.id ?? 'capture');
+    openInWireshark(p, this.captureBytes(), this.run?.entry.id ?? this.file?.opened.name ?? 'capture');
     return null;
   }
 
   private deviceState(device: string): DeviceState {
-    const s = this.need().session.deviceState(device);
+    const s = deviceStateOf(this.need().session, device);
     if (!s) throw new BridgeError('not-found', `no device ${device}`);
     return s;
   }

@@ -1,10 +1,11 @@
 /**
  * Test hook: a packet table of `count` synthetic frames (ARP, DNS, TCP handshakes, HTTP, ICMP) for
  * the UI's scale tests (a million rows must scroll with only the visible ones in the DOM). Frames
- * are a small set of templates shared by reference, so a million packets cost little memory.
+ * come from a small set of templates.
  * Enabled only when the engine host runs with PKTLAB_TEST_HOOKS=1 (service.ts checks).
  */
-import { PacketTable } from './packets.ts';
+import { PacketStore } from '../capture/packet-store.ts';
+import { PacketView } from './packets.ts';
 
 function ipSum(b: Uint8Array, o: number): void {
   let s = 0;
@@ -104,12 +105,14 @@ function templates(): { frame: Uint8Array; comment?: string }[] {
   return out;
 }
 
-export function syntheticTable(count: number): PacketTable {
+export function syntheticView(count: number): PacketView {
   const t = templates();
-  const table = new PacketTable([{ id: 'synthetic', ifName: 'synthetic', description: { ko: '합성 패킷 (테스트)', en: 'Synthetic packets (test)' } }], 1_704_067_200_000_000_000n);
+  const store = new PacketStore();
+  store.addInterface({ name: 'synthetic', description: 'Synthetic packets (test)' });
+  const epoch = 1_704_067_200_000_000_000n;
   for (let i = 0; i < count; i++) {
     const x = t[i % t.length]!;
-    table.add({ point: 0, timeNs: i * 1000, frame: x.frame, event: -1, ...(x.comment ? { comment: x.comment } : {}) });
+    store.append(x.frame, { timeNs: epoch + BigInt(i * 1000), ...(x.comment ? { comment: x.comment } : {}) });
   }
-  return table;
+  return new PacketView(store, [{ id: 'synthetic', description: { ko: '합성 패킷 (테스트)', en: 'Synthetic packets (test)' } }]);
 }

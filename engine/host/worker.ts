@@ -21,8 +21,11 @@ const service = new EngineService({ ...cfg, emit: (name, payload) => post({ t: '
 
 port.on('message', (msg: unknown) => {
   if (msg === 'close') {
-    service.dispose();
-    port.close();
+    // Real hosts' namespaces and TAPs go before the thread does (workers get no signals).
+    void service.disposeAsync().finally(() => {
+      port.postMessage('closed');
+      port.close();
+    });
     return;
   }
   if (!isRequestMsg(msg)) return;

@@ -43,6 +43,8 @@ export interface CapturedPacket {
   readonly frame: Uint8Array;
   readonly direction: 'in' | 'out';
   readonly note?: string;
+  /** Scheduler events run when the frame was traced (stepping back by packet replays to it). */
+  readonly event: number;
 }
 
 export interface CaptureOptions {
@@ -56,7 +58,8 @@ export class CaptureStore implements IDisposable {
   private readonly list: CapturedPacket[] = [];
   private readonly byIface = new Map<Interface, { point: number; outOnly: boolean }[]>();
   private readonly sub: IDisposable;
-  private pending: { e: TraceEvent; frame: Uint8Array; targets: readonly { point: number; outOnly: boolean }[] } | null = null;
+  private pending: { e: TraceEvent; frame: Uint8Array; event: number; targets: readonly { point: number; outOnly: boolean }[] } | null = null;
+  private readonly listeners = new Set<(p: CapturedPacket) => void>();
 
   constructor(
     private readonly network: Network,
@@ -100,6 +103,17 @@ export class CaptureStore implements IDisposable {
     return out;
   }
 
+  /** Tells `fn` of every packet as it is recorded (a received frame once its note is final); returns the unsubscribe. */
+  onPacket(fn: (p: CapturedPacket) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Records a held packet now (readers call it before looking). */
+  flushPending(): void {
+    this.flush();
+  }
+
   point(name: string): CapturePoint | undefined {
     return this.points.find((p) => p.name === name);
   }
@@ -124,7 +138,7 @@ export class CaptureStore implements IDisposable {
     const frame = e.frame.slice(); // frames are borrowed (engine/net/trace.ts)
     // A received frame's note is filled in by the node after this call returns (engine/net/trace.ts):
     // hold it until the next event or the next read.
-    this.pending = { e, frame, targets };
+    this.pending = { e, frame, event: this.network.sched.eventCount, targets };
     if (e.direction === 'out') this.flush();
   }
 
@@ -133,14 +147,16 @@ export class CaptureStore implements IDisposable {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
-    const { e, frame, targets } = p;
+    const { e, frame, event, targets } = p;
     for (const t of targets) {
       if (t.outOnly && e.direction !== 'out') continue;
       this.writer.writePacket(t.point, e.time, frame, {
         ...(t.outOnly ? {} : { direction: e.direction === 'in' ? 'inbound' : 'outbound' }),
         ...(e.note ? { comment: e.note } : {}),
       });
-      this.list.push({ number: this.list.length + 1, point: t.point, time: e.time, frame, direction: e.direction, ...(e.note ? { note: e.note } : {}) });
+      const c: CapturedPacket = { number: this.list.length + 1, point: t.point, time: e.time, frame, direction: e.direction, event, ...(e.note ? { note: e.note } : {}) };
+      this.list.push(c);
+      for (const fn of this.listeners) fn(c);
     }
   }
 }

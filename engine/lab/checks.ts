@@ -586,6 +586,15 @@ function serverOf(r: TrafficRequest, by: string): string | null {
 function trafficCheck(q: TrafficQuery, ctx: CheckContext): Verdict {
   const t = ctx.traffic(q.action);
   if (t === null) return bad(`traffic action "${q.action}" has not run`, `트래픽 동작 "${q.action}"이(가) 실행되지 않았습니다`);
+  if (t.typed && t.count === 0) {
+    return bad(
+      `traffic action "${q.action}" has not run, and ${t.from}'s console made no request to ${t.target} since the step began`,
+      `트래픽 동작 "${q.action}"이(가) 실행되지 않았고, 이 단계를 시작한 뒤 ${t.from} 콘솔에서 ${t.target}(으)로 보낸 요청도 없습니다`,
+    );
+  }
+  // Requests typed in a console stand in for the action's (student mode).
+  const name = t.typed ? `"${q.action}" (the ${t.count} typed on ${t.from})` : `"${q.action}"`;
+  const nameKo = t.typed ? `"${q.action}"(${t.from}에서 입력한 ${t.count}개)` : `"${q.action}"`;
   const reqs = t.requests.filter((r) => r !== undefined);
   const okN = reqs.filter((r) => r.ok).length;
   const failN = reqs.length - okN;
@@ -595,20 +604,20 @@ function trafficCheck(q: TrafficQuery, ctx: CheckContext): Verdict {
     (failN ? ` (${failN} failed: ${Object.entries(errors).map(([e, c]) => `${c}× ${e}`).join('; ')})` : '') + (running > 0 ? ` (${running} still running)` : '');
   const succ = q.succeeded ?? 'all';
   if (succ === 'all') {
-    if (okN !== t.count) return bad(`expected all ${t.count} requests of "${q.action}" (${t.target}) to succeed, ${okN} did${failText}`, `"${q.action}"의 요청 ${t.count}개가 모두 성공해야 하는데 ${okN}개만 성공했습니다${failText}`);
+    if (okN !== t.count) return bad(`expected all ${t.count} requests of ${name} (${t.target}) to succeed, ${okN} did${failText}`, `${nameKo}의 요청 ${t.count}개가 모두 성공해야 하는데 ${okN}개만 성공했습니다${failText}`);
   } else if (!countOk(okN, succ, 0)) {
     const w = countText(succ, 0);
-    return bad(`expected ${w.en} successful requests of "${q.action}", saw ${okN}${failText}`, `"${q.action}"의 성공한 요청이 ${w.ko}여야 하는데 ${okN}개였습니다`);
+    return bad(`expected ${w.en} successful requests of ${name}, saw ${okN}${failText}`, `${nameKo}의 성공한 요청이 ${w.ko}여야 하는데 ${okN}개였습니다`);
   }
   if (q.failed !== undefined && !countOk(failN, q.failed, 0)) {
     const w = countText(q.failed, 0);
-    return bad(`expected ${w.en} failed requests of "${q.action}", saw ${failN}${failText}`, `"${q.action}"의 실패한 요청이 ${w.ko}여야 하는데 ${failN}개였습니다`);
+    return bad(`expected ${w.en} failed requests of ${name}, saw ${failN}${failText}`, `${nameKo}의 실패한 요청이 ${w.ko}여야 하는데 ${failN}개였습니다`);
   }
   if (q.status !== undefined) {
     const wrong = reqs.filter((r) => r.ok && r.status !== q.status);
     if (wrong.length) {
       const st = tallyText(tally(reqs.filter((r) => r.ok).map((r) => String(r.status))));
-      return bad(`expected every response of "${q.action}" to have status ${q.status}, saw ${st}`, `"${q.action}"의 모든 응답 상태가 ${q.status}여야 하는데 ${st}였습니다`);
+      return bad(`expected every response of ${name} to have status ${q.status}, saw ${st}`, `${nameKo}의 모든 응답 상태가 ${q.status}여야 하는데 ${st}였습니다`);
     }
   }
   if (q.distribution !== undefined) {
@@ -616,10 +625,10 @@ function trafficCheck(q: TrafficQuery, ctx: CheckContext): Verdict {
     const points = reqs.filter((r) => r.ok).map((r) => ({ t: r.start, value: serverOf(r, by) ?? '(none)' }));
     const values = points.map((p) => p.value);
     const series: DistributionSeries = { by, points, counts: tally(values) };
-    const v = distributionVerdict(values, q.distribution.counts, q.distribution.order, `servers by ${by}`, ` for "${q.action}"`);
+    const v = distributionVerdict(values, q.distribution.counts, q.distribution.order, `servers by ${by}`, ` for ${name}`);
     if (v !== null) return { ...v, series };
     const seen = q.distribution.order !== undefined ? `[${values.join(', ')}]` : tallyText(tally(values));
-    return { ...ok(`${okN} of ${t.count} requests of "${q.action}" succeeded; servers by ${by}: ${seen}`, `"${q.action}"의 요청 ${t.count}개 중 ${okN}개 성공, 응답한 서버(${by}): ${seen}`), series };
+    return { ...ok(`${okN} of ${t.count} requests of ${name} succeeded; servers by ${by}: ${seen}`, `${nameKo}의 요청 ${t.count}개 중 ${okN}개 성공, 응답한 서버(${by}): ${seen}`), series };
   }
-  return ok(`${okN} of ${t.count} requests of "${q.action}" succeeded`, `"${q.action}"의 요청 ${t.count}개 중 ${okN}개 성공`);
+  return ok(`${okN} of ${t.count} requests of ${name} succeeded`, `${nameKo}의 요청 ${t.count}개 중 ${okN}개 성공`);
 }

@@ -29,7 +29,7 @@ import { formatProblem, loadLab, type LabProblem } from './load.ts';
 import { localText, normalizeLab, type LocalText, type NormalAction, type NormalLab } from './normalize.ts';
 import type { Check } from './schema.ts';
 import { realConsole, realState, RealExecution, REAL_COMMAND_LIMIT, startRealTraffic, type RealClock } from './real.ts';
-import { startTraffic, type TrafficResult } from './traffic.ts';
+import { httpRequestRecord, startTraffic, type TrafficRequest, type TrafficResult, type TrafficSpec } from './traffic.ts';
 
 export interface StepInfo {
   readonly index: number;
@@ -69,6 +69,25 @@ export interface Score {
   readonly earned: number;
   readonly total: number;
   readonly perStep: readonly { readonly index: number; readonly earned: number; readonly total: number; readonly checked: boolean; readonly pass: boolean }[];
+}
+
+/** An HTTP request a command in a device's console made (curl): what traffic checks fall back on. */
+export interface ConsoleHttpRecord {
+  readonly device: string;
+  /** The effective URL and its parts (host as written, port, path with query). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly target: string;
+  readonly request: TrafficRequest;
+}
+
+/** `http://host[:port]/path?q` → its parts (port 80 by default). */
+function splitUrl(url: string): { host: string; port: number; target: string } | null {
+  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):\/\/)?([^/:?#]+)(?::(\d+))?([^#]*)/.exec(url.trim());
+  if (m === null) return null;
+  const scheme = (m[1] ?? 'http').toLowerCase();
+  return { host: m[2]!.toLowerCase(), port: m[3] !== undefined ? Number(m[3]) : scheme === 'https' ? 443 : 80, target: m[4] || '/' };
 }
 
 /** Virtual time the auto mode lets pass after a step's actions (closing handshakes, late replies). */
@@ -133,8 +152,12 @@ export class LabSession {
   currentStep = 0;
   /** Every line typed into a console through `console()` or `run()`, oldest first. */
   readonly consoleLog: ConsoleRecord[] = [];
+  /** Every HTTP request a console command made (curl), oldest first. */
+  readonly httpLog: ConsoleHttpRecord[] = [];
   private topo: Topology;
   private stepStart: number[] = [];
+  /** Virtual time each step was entered (typed requests count from then). */
+  private stepTime: Nanos[] = [];
   private readonly actionOutputs = new Map<string, ConsoleRecord>();
   private readonly trafficResults = new Map<string, TrafficResult>();
   private readonly results: (StepResult | undefined)[] = [];
@@ -162,6 +185,20 @@ export class LabSession {
     }));
     this.topo = buildTopology(lab, opts);
     this.stepStart[0] = this.topo.captures.total;
+    this.stepTime[0] = this.now;
+    this.observeHttp();
+  }
+
+  /** Records the HTTP requests the hosts' consoles make (curl). */
+  private observeHttp(): void {
+    for (const d of this.topo.devices.values()) {
+      if (d.host === null) continue;
+      const device = d.name;
+      d.host.observeHttp((r, start) => {
+        const u = splitUrl(r.url);
+        if (u !== null) this.httpLog.push({ device, url: r.url, ...u, request: httpRequestRecord(this.httpLog.length, start, this.now, r) });
+      });
+    }
   }
 
   /** Loads, validates and builds a lab file's text; problems come back instead of a session. */
@@ -486,6 +523,7 @@ export class LabSession {
     const s = this.step(i);
     this.currentStep = i;
     this.stepStart[i] = this.topo.captures.total;
+    this.stepTime[i] = this.now;
     return s;
   }
 
@@ -630,7 +668,7 @@ export class LabSession {
           return p === undefined ? null : { point: p, packets: this.topo.captures.packets(p.index, since) };
         },
         consoleAction: (id) => this.consoleAction(id),
-        traffic: (id) => this.trafficResults.get(id) ?? null,
+        traffic: (id) => this.trafficResults.get(id) ?? this.typedTraffic(id, i),
         run: (device, line) => (ran !== null ? ran() : this.run(device, line)),
         real: (device) => {
           const r = this.reals.get(device);
@@ -668,10 +706,13 @@ export class LabSession {
     this.topo = buildTopology(this.lab, this.opts);
     this.consoles.clear();
     this.consoleLog.length = 0;
+    this.httpLog.length = 0;
+    this.observeHttp();
     this.actionOutputs.clear();
     this.trafficResults.clear();
     this.results.length = 0;
     this.stepStart = [this.topo.captures.total];
+    this.stepTime = [this.now];
     this.currentStep = 0;
   }
 
@@ -706,6 +747,38 @@ export class LabSession {
     const s = this.steps[i];
     if (s === undefined) throw new RangeError(`step ${i} does not exist (the lab has ${this.steps.length})`);
     return s;
+  }
+
+  /**
+   * Student mode for a traffic action the lab did not run: the requests typed in the action host's
+   * console since step `step` began, to the same host (as written or by address), port and path
+   * (`to`/`port` actions: host and port); the latest `count` of them. Null when no such action exists.
+   */
+  private typedTraffic(id: string, step: number): TrafficResult | null {
+    let spec: TrafficSpec | null = null;
+    for (const st of this.steps) for (const a of [...st.setup, ...st.solution]) if (a.kind === 'traffic' && a.spec.id === id) spec = a.spec;
+    if (spec === null) return null;
+    const proto = spec.url ? 'http' : (spec.protocol ?? 'tcp');
+    const url = spec.url ?? (proto === 'http' ? `http://${spec.to}:${spec.port ?? 80}/` : null);
+    const target = url ?? `${proto} ${spec.to}:${spec.port ?? 0}`;
+    const from = spec.from;
+    const want = url !== null ? splitUrl(url) : { host: (spec.to ?? '').toLowerCase(), port: spec.port ?? 0, target: null };
+    const since = this.stepTime[step] ?? 0;
+    let requests: TrafficRequest[] = [];
+    if (want !== null && proto !== 'udp') {
+      const addr = (h: string): string | null => (/^\d+\.\d+\.\d+\.\d+$/.test(h) ? h : this.nameOf(from, h));
+      const wantAddr = addr(want.host);
+      const mine = this.httpLog.filter(
+        (r) =>
+          r.device === from &&
+          r.request.start >= since &&
+          r.port === want.port &&
+          (want.target === null || r.target === want.target) &&
+          (r.host === want.host || (wantAddr !== null && (addr(r.host) ?? r.request.peer) === wantAddr)),
+      );
+      requests = mine.slice(-(spec.count ?? 1)).map((r, index) => ({ ...r.request, index }));
+    }
+    return { id, from, target, count: requests.length, requests, done: true, typed: true };
   }
 
   /** The lab's run of a console action, else the student's latest runs of its commands. */

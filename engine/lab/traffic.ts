@@ -42,6 +42,26 @@ export interface TrafficResult {
   readonly count: number;
   readonly requests: TrafficRequest[];
   done: boolean;
+  /** The requests were typed in `from`'s console (student mode), not made by the action. */
+  readonly typed?: boolean;
+}
+
+/** A finished HTTP request as a traffic request record. */
+export function httpRequestRecord(index: number, start: Nanos, end: Nanos, r: HttpResult): TrafficRequest {
+  const body = r.response?.bodyText();
+  const page = body === undefined ? null : parseServerPage(body);
+  const headers: Record<string, string> = {};
+  if (r.response) for (const [k, v] of r.response.headers) headers[k.toLowerCase()] = v;
+  return {
+    index,
+    ok: r.exitCode === 0,
+    start,
+    end,
+    ...(r.response ? { status: r.response.status, body: body!, headers } : {}),
+    ...(page ? { server: page.server } : {}),
+    ...(r.remoteAddress ? { peer: r.remoteAddress } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
 }
 
 export interface TrafficRun {
@@ -96,20 +116,7 @@ export function startTraffic(host: Host, spec: TrafficSpec): TrafficRun {
     if (client !== null && url !== null) {
       const h = client.request({ url, maxTimeMs: timeout / 1e6, ...(agent ? { agent } : {}) }, (r: HttpResult) => {
         cancels.delete(cancel);
-        const body = r.response?.bodyText();
-        const page = body === undefined ? null : parseServerPage(body);
-        const headers: Record<string, string> = {};
-        if (r.response) for (const [k, v] of r.response.headers) headers[k.toLowerCase()] = v;
-        record({
-          index,
-          ok: r.exitCode === 0,
-          start,
-          end: sched.now,
-          ...(r.response ? { status: r.response.status, body: body!, headers } : {}),
-          ...(page ? { server: page.server } : {}),
-          ...(r.remoteAddress ? { peer: r.remoteAddress } : {}),
-          ...(r.error ? { error: r.error } : {}),
-        });
+        record(httpRequestRecord(index, start, sched.now, r));
       });
       const cancel = (): void => h.cancel();
       if (!h.done) cancels.add(cancel);

@@ -1,7 +1,7 @@
 /** The bridge contract: every method validates its arguments; a bad call changes nothing. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BRIDGE_PREFIX, BridgeError, EVENT_NAMES, METHOD_TABLE, channelMethod, eventChannel, fromBase64, makeBridge, methodChannel, toBase64, validateCall } from '../../app/shared/bridge.ts';
+import { BRIDGE_PREFIX, BridgeError, EVENT_NAMES, METHOD_TABLE, channelMethod, eventChannel, decodeWire, encodeWire, fromBase64, makeBridge, methodChannel, toBase64, validateCall } from '../../app/shared/bridge.ts';
 import { EngineService } from '../../engine/host/service.ts';
 
 const LABS = join(process.cwd(), 'labs');
@@ -64,6 +64,19 @@ describe('app/shared bridge contract', function () {
     assert.equal(fromBase64('%%%'), null);
   });
 
+  it('sends bytes as binary WebSocket frames, other messages as JSON text', function () {
+    assert.equal(encodeWire({ t: 'req', id: 1, method: 'labs.list', args: [] }), '{"t":"req","id":1,"method":"labs.list","args":[]}');
+    const big = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 131) & 255);
+    const msg = { t: 'req', id: 7, method: 'files.openCaptureBytes', args: ['a.pcapng', big, { b: new Uint8Array([1, 2]) }] };
+    const frame = encodeWire(msg);
+    assert.ok(frame instanceof Uint8Array && frame.length < big.length + 200, 'no base64 inflation');
+    assert.deepEqual(decodeWire(frame), msg);
+    assert.throws(() => decodeWire(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), /not a pktlab binary frame/);
+    // A blob reference outside the frame stays plain JSON.
+    const bad = encodeWire({ x: new Uint8Array(1) }) as Uint8Array;
+    assert.deepEqual(decodeWire(bad.subarray(0, bad.length - 1)), { x: { $blob: [0, 1] } });
+  });
+
   it('leaves the engine host unchanged after a bad call', async function () {
     const events: string[] = [];
     const s = new EngineService({ labsDir: LABS, emit: (n) => void events.push(n) });
@@ -83,9 +96,27 @@ describe('app/shared bridge contract', function () {
       assert.equal(cur.lab.id, '00-01-ping-arp', 'the open lab is still open');
       const t = (await s.call('timeline.state', [])) as { eventCount: number };
       assert.equal(t.eventCount, 0, 'no event ran');
-      const f = (await s.call('packets.setFilter', ['tcp port'])) as { ok: boolean; error?: string };
-      assert.equal(f.ok, false);
-      assert.match(f.error!, /syntax error/);
+      // Display filters are Wireshark's: tcpdump syntax is an error at the offending word.
+      const f = (await s.call('packets.setFilter', ['tcp port'])) as { ok: boolean; error?: string; pos?: number; length?: number };
+      assert.deepEqual(f, { ok: false, error: '"port" was unexpected in this context.', pos: 4, length: 4 });
+      assert.deepEqual(await s.call('packets.setFilter', ['ip.addr == 10.0.0.1 && icmp']), { ok: true, shown: 0 });
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it('checks a display filter without applying it (packets.checkFilter)', async function () {
+    const s = new EngineService({ labsDir: LABS, emit: () => {} });
+    try {
+      assert.deepEqual(await s.call('packets.checkFilter', ['tcp.port == 80 || arp']), { ok: true });
+      assert.deepEqual(await s.call('packets.checkFilter', ['host 10.0.0.1']), { ok: false, error: '"host" is not a valid protocol or protocol field.', pos: 0, length: 4 });
+      await s.call('labs.open', ['00-01-ping-arp']);
+      const c = (await s.call('consoles.open', ['alice'])) as { consoleId: string };
+      await s.call('consoles.exec', [c.consoleId, 'ping -c 1 10.0.0.2']);
+      assert.deepEqual(await s.call('packets.setFilter', ['icmp']), { ok: true, shown: 2 });
+      assert.deepEqual(await s.call('packets.checkFilter', ['arp']), { ok: true });
+      assert.deepEqual(await s.call('packets.count', []), { total: 4, shown: 2 }, 'the applied filter stays');
+      await assert.rejects(s.call('packets.checkFilter', [42]), (e: BridgeError) => e.code === 'bad-args');
     } finally {
       s.dispose();
     }

@@ -126,7 +126,7 @@ describe('UI: lab 08-01 in web mode (Chromium)', function () {
     const outside = await visibleRows(page);
     assert.ok(outside.some((r) => r.src === '13.246.100.11' && r.dst === '13.246.100.25'), `outside: client1 → VIP\n${JSON.stringify(outside.slice(0, 12), null, 1)}`);
     assert.ok(!outside.some((r) => r.dst.startsWith('92.75.100.')), 'no real server address outside');
-    await applyFilter(page, ['ip.addr == 13.246.100.11 && tcp', 'host 13.246.100.11 and tcp']);
+    await applyFilter(page, 'ip.addr == 13.246.100.11 && tcp');
     await page.selectOption('[data-role="capture-point"]', 'inside');
     await page.waitForFunction(() => document.querySelectorAll('.pwindow .prow[data-n]').length > 0 && [...document.querySelectorAll('.pwindow .prow .c-point')].every((c) => c.textContent === 'inside'));
     const inside = await visibleRows(page);
@@ -139,7 +139,11 @@ describe('UI: lab 08-01 in web mode (Chromium)', function () {
     const tcpLayer = page.locator('.detail-tree .tree > li > .node', { hasText: 'Transmission Control Protocol' });
     assert.match((await tcpLayer.textContent()) ?? '', /Dst Port: 30080/);
     await tcpLayer.locator('.twisty').click();
-    await page.locator('.detail-tree .node', { hasText: 'Destination port: 30080' }).click();
+    // The engine dissector's field: Wireshark's label and filter name, bytes 36..38 of the frame.
+    const dport = page.locator('.detail-tree .node[data-field="tcp.dstport"]');
+    assert.equal(await dport.textContent(), 'Destination Port: 30080');
+    assert.equal(await dport.getAttribute('data-range'), '36-38');
+    await dport.click();
     await page.waitForSelector('.hex-view span.hl');
     const hl = await page.$$eval('.hex-view .hx span.hl', (s) => s.map((x) => x.textContent).join(''));
     assert.equal(hl, (30080).toString(16).padStart(4, '0'), 'the port field’s two bytes are highlighted');

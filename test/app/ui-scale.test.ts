@@ -126,7 +126,7 @@ describe('UI: a million packets in web mode (Chromium)', function () {
 
     // A display filter over the million.
     const f0 = Date.now();
-    await applyFilter(page, ['udp']);
+    await applyFilter(page, 'udp');
     await page.locator('[data-role="packet-count"]').filter({ hasText: new RegExp(`^\\d+ / ${N}$`) }).waitFor();
     const shown = Number(((await page.textContent('[data-role="packet-count"]')) ?? '').split(' / ')[0]);
     console.log(`      (display filter over 1,000,000 packets: ${shown} shown in ${Date.now() - f0} ms)`);

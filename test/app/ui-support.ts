@@ -100,20 +100,12 @@ export function visibleRows(page: Page): Promise<{ n: string; src: string; dst: 
   );
 }
 
-/**
- * Applies the first of `exprs` the engine accepts (its display filter is Wireshark's syntax; an
- * older engine took tcpdump's) and waits for the list to show the result. Returns the one used.
- */
-export async function applyFilter(page: Page, exprs: readonly string[]): Promise<string> {
-  for (const e of exprs) {
-    await page.fill('[data-role="filter"]', e);
-    await page.press('[data-role="filter"]', 'Enter');
-    await page.waitForSelector('.filter-box[data-state="ok"], .filter-box[data-state="bad"], .filter-box[data-state="none"]');
-    const state = await page.getAttribute('.filter-box', 'data-state');
-    if (state === 'ok' || state === 'none') {
-      await page.waitForTimeout(150);
-      return e;
-    }
-  }
-  throw new Error(`no filter of ${exprs.join(' | ')} was accepted: ${await page.textContent('[data-role="filter-error"]')}`);
+/** Applies a display filter (Wireshark syntax) and waits for the list to show the result. */
+export async function applyFilter(page: Page, expr: string): Promise<void> {
+  await page.fill('[data-role="filter"]', expr);
+  await page.press('[data-role="filter"]', 'Enter');
+  await page.waitForSelector('.filter-box[data-state="ok"], .filter-box[data-state="bad"], .filter-box[data-state="none"]');
+  const state = await page.getAttribute('.filter-box', 'data-state');
+  if (state !== 'ok' && state !== 'none') throw new Error(`the filter ${expr} was refused: ${await page.textContent('[data-role="filter-error"]')}`);
+  await page.waitForTimeout(150);
 }

@@ -80,7 +80,7 @@ export class App {
       this.renderStatus();
       this.syncPoll();
     };
-    bridge.on.labChanged(({ lab }) => void this.onLabChanged(lab));
+    bridge.on.labChanged(({ lab, capture }) => void this.onLabChanged(lab, capture));
     bridge.on.language((l) => {
       if (l !== getLang()) {
         setLang(l);
@@ -267,10 +267,12 @@ export class App {
 
   private async guarded<T>(p: () => Promise<T>): Promise<T> {
     this.opening++;
+    this.packets.hold = true;
     try {
       return await p();
     } finally {
       this.opening--;
+      this.packets.hold = this.opening > 0;
     }
   }
 
@@ -292,10 +294,11 @@ export class App {
     }
   }
 
-  private async onLabChanged(lab: OpenedLab | null): Promise<void> {
+  private async onLabChanged(lab: OpenedLab | null, capture?: OpenedCapture): Promise<void> {
     if (this.opening) return;
     if (lab) return this.showLab(lab);
     // A capture opened elsewhere (the desktop menu, a test hook).
+    if (capture) return this.showOffline(capture);
     const points = await this.bridge.packets.points().catch(() => []);
     const c = await this.bridge.packets.count().catch(() => ({ total: 0, shown: 0 }));
     await this.showOffline({ name: this.offline?.name ?? 'capture', count: c.total, points });

@@ -255,7 +255,7 @@ export class Guide {
           'li',
           { class: c.pass ? 'pass' : 'fail', 'data-check': c.id },
           icon(c.pass ? 'checkCircle' : 'xCircle'),
-          h('div', { class: 'check-text' }, h('div', { class: 'desc' }, tx(c.description) || c.id), h('div', { class: 'reason' }, c.reason)),
+          h('div', { class: 'check-text' }, h('div', { class: 'desc' }, tx(c.description) || c.id), h('div', { class: 'reason' }, tx(c.reasonText ?? c.reason))),
           h('span', { class: 'weight', title: t('weight', { n: c.weight }) }, `${c.pass ? c.weight : 0}/${c.weight}`),
         ),
       ),

@@ -99,6 +99,7 @@ export class PacketPanes {
     });
     this.filterInput.addEventListener('input', () => {
       this.setFilterState(this.filterInput.value === this.filterText ? (this.filterText ? (this.filterErr ? 'bad' : 'ok') : 'none') : 'dirty');
+      this.scheduleCheck();
     });
     this.filterInput.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') {
@@ -126,6 +127,7 @@ export class PacketPanes {
   renderLabels(): void {
     this.filterInput.placeholder = t('filter');
     this.filterInput.setAttribute('aria-label', t('filter'));
+    this.filterBox.title = t('filterHelp');
     this.pointSel.title = t('capturePoint');
     this.pointSel.setAttribute('aria-label', t('capturePoint'));
     const apply = button({ icon: 'right', label: t('filterApply'), action: 'filter-apply', cls: 'btn', title: t('filterApply') });
@@ -234,6 +236,32 @@ export class PacketPanes {
     this.filterState = s;
     this.filterBox.className = `filter-box f-${s}`;
     this.filterBox.dataset.state = s;
+    if (s !== 'dirty') delete this.filterBox.dataset.check;
+  }
+
+  private checkTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** While typing: the engine validates the text (not applied), and the bar turns green or red. */
+  private scheduleCheck(): void {
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = undefined;
+      const expr = this.filterInput.value;
+      if (this.filterState !== 'dirty') return;
+      if (expr.trim() === '') {
+        this.filterBox.dataset.check = 'valid';
+        this.filterInput.title = '';
+        return;
+      }
+      this.bridge.packets.checkFilter(expr).then(
+        (r) => {
+          if (this.filterInput.value !== expr || this.filterState !== 'dirty') return;
+          this.filterBox.dataset.check = r.ok ? 'valid' : 'invalid';
+          this.filterInput.title = r.ok ? '' : r.error;
+        },
+        () => {},
+      );
+    }, 120);
   }
 
   private renderFilterError(): void {
@@ -261,8 +289,12 @@ export class PacketPanes {
     this.generation++;
   }
 
+  /** Set while the app opens another lab or file: its append events wait for the reset. */
+  hold = false;
+
   private async onAppended(c: PacketCount): Promise<void> {
     void c;
+    if (this.hold) return;
     await this.refresh(false);
   }
 
@@ -293,7 +325,8 @@ export class PacketPanes {
       this.renderCount();
       this.renderEmpty();
       this.layout();
-      if (atBottom && c.shown > before.shown && !force) this.scroller.scrollTop = this.scroller.scrollHeight;
+      // Follow a live capture's tail; a list that was empty (a file just opened) starts at the top.
+      if (atBottom && before.shown > 0 && c.shown > before.shown && !force) this.scroller.scrollTop = this.scroller.scrollHeight;
       this.render();
       this.onCount(c);
       if (c.total > this.lastAnimated) {
@@ -524,7 +557,17 @@ export class PacketPanes {
     const li = h('li', { role: 'treeitem', 'aria-expanded': kids.length ? String(open) : undefined });
     const twisty = h('span', { class: `twisty${kids.length ? '' : ' leaf'}` });
     if (kids.length) twisty.append(icon(open ? 'down' : 'right'));
-    const row = h('div', { class: `node${this.selNode === node ? ' selected' : ''}`, 'data-range': node.range ? `${node.range[0]}-${node.range[1]}` : undefined }, twisty, h('span', { class: 'nlabel' }, node.label));
+    const row = h(
+      'div',
+      {
+        class: `node${this.selNode === node ? ' selected' : ''}${node.expert ? ` ex-${node.expert}` : ''}`,
+        'data-range': node.range ? `${node.range[0]}-${node.range[1]}` : undefined,
+        'data-field': node.field,
+        title: node.field,
+      },
+      twisty,
+      h('span', { class: 'nlabel' }, node.label),
+    );
     li.append(row);
     row.addEventListener('click', (ev) => {
       const onTwisty = (ev.target as HTMLElement).closest('.twisty');

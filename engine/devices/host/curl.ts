@@ -132,6 +132,7 @@ function run(ctx: Ctx): void {
   const host: Host = ctx.device;
   const client = new HttpClient(host.stack, { resolver: host.resolver(), userAgent: o.get('user-agent') ?? 'curl/7.88.1' });
   let fileText = '';
+  const start = host.sched.now;
   const handle = client.request(
     {
       url: urlText,
@@ -158,6 +159,7 @@ function run(ctx: Ctx): void {
         else ctx.out(method === 'HEAD' ? head : head + text);
       },
       onDone: (r: HttpResult) => {
+        host.noteHttp(r, start);
         if (ctx.finished) return;
         if (r.exitCode === 0 && output !== undefined) {
           host.files.set(output.startsWith('/') ? output : `/root/${output}`, fileText);

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../../engine/cli/main.ts';
 import { evaluateChecks, type CheckContext } from '../../../engine/lab/checks.ts';
 import { realState } from '../../../engine/lab/real.ts';
 import { LabSession, RealHostError } from '../../../engine/lab/session.ts';
@@ -21,18 +20,11 @@ import { listNamespaces, registry } from '../../../engine/tap/netns.ts';
 import { tapName } from '../../../engine/tap/real-host.ts';
 import { requireTool } from '../../support/tools.ts';
 import { pktlabLinks, requireNetns, waitForOutput } from './helpers.ts';
+import { pktlab } from '../../support/cli.ts';
 
 const CLI = join(import.meta.dirname, 'fixtures', 'pktlab-cli.ts');
 const L0801 = 'labs/ch08/08-01-l4-switch.yaml';
 const L0003 = 'labs/00-basics/03-http.yaml';
-
-async function pktlab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 /** `pktlab ARGS` in a child process (tsx), with `input` on its stdin. */
 function child(args: readonly string[], input: string | null, env: NodeJS.ProcessEnv = {}) {
