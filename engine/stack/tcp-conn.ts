@@ -146,13 +146,13 @@ export class TcpConnection {
   /** Passive open (created from a SYN on a listener). */
   passive = false;
   /** Chain of connections sharing (lport, raddr, rport) with another local address. */
-  nextSameKey: TcpConnection | null = null;
+  nextSameKey: TcpEntry | null = null;
   /** @internal The table's per-port list of keys and its hash chain (tcp.ts PortGroup). */
-  grpPrev: TcpConnection | null = null;
+  grpPrev: TcpEntry | null = null;
   /** @internal */
-  grpNext: TcpConnection | null = null;
+  grpNext: TcpEntry | null = null;
   /** @internal */
-  hashNext: TcpConnection | null = null;
+  hashNext: TcpEntry | null = null;
 
   // --- send sequence space (RFC 9293 §3.3.1) ---
   iss = 0;
@@ -1356,11 +1356,25 @@ export class TcpConnection {
   /** Tells a still-attached owner that the connection is over (TIME-WAIT or CLOSED), once it has read all. */
   private settleOwner(): void {
     const o = this.owner;
-    if (o === null || (this.state !== 'TIME-WAIT' && this.state !== 'CLOSED')) return;
-    if (this.recvq === null && !this.endPending) {
+    if (this.state !== 'TIME-WAIT' && this.state !== 'CLOSED') return;
+    if (o !== null) {
+      if (this.recvq !== null || this.endPending) return;
       this.owner = null;
       o.onClosed();
     }
+    if (this.state === 'TIME-WAIT' && this.owner === null && this.listener === null && this.recvq === null && this.lTimer !== null) this.compact();
+  }
+
+  /** Hands TIME-WAIT to a TimeWaitConn in this block's table place (Linux inet_twsk). */
+  private compact(): void {
+    const tm = this.lTimer!;
+    const tw = new TimeWaitConn(this.layer, this.laddr, this.lport, this.raddr, this.rport, this.sndNxt, this.rcvNxt, this.windowField(), this.mss, this.cwnd, this.rto, this.srtt, this.retransmits, this.keepaliveProbesSent, this.lAt, tm);
+    // The same scheduler entry now calls the record, so event order is unchanged.
+    if (tm.active) tm.fn = tw.fn;
+    this.lTimer = null;
+    this.lFn = null;
+    this.stopLong();
+    this.layer.replaceEntry(this, tw);
   }
 
   /** Deletes the control block (§3.10.7: "enter the CLOSED state, delete the TCB"). */
@@ -1451,4 +1465,122 @@ export class TcpConnection {
 /** What a connection needs of its listener (implemented by TcpListener in tcp.ts). */
 export interface TcpListenerLike {
   readonly backlog: number;
+}
+
+/** A table entry: a full connection or a TIME-WAIT record. */
+export type TcpEntry = TcpConnection | TimeWaitConn;
+
+/**
+ * A connection in TIME-WAIT without its socket, buffers or timers' closures: it re-ACKs a
+ * retransmitted FIN (restarting 2*MSL), takes an in-window RST and lets a newer SYN reopen the
+ * 4-tuple (RFC 6191), as TcpConnection does. The `ss` fields are kept as they were.
+ */
+export class TimeWaitConn {
+  nextSameKey: TcpEntry | null = null;
+  /** @internal */
+  grpPrev: TcpEntry | null = null;
+  /** @internal */
+  grpNext: TcpEntry | null = null;
+  /** @internal */
+  hashNext: TcpEntry | null = null;
+  state: TcpState = 'TIME-WAIT';
+  /** @internal The 2*MSL timer's callback. */
+  readonly fn: () => void;
+
+  constructor(
+    readonly layer: TcpLayer,
+    readonly laddr: Ipv4Addr,
+    readonly lport: number,
+    readonly raddr: Ipv4Addr,
+    readonly rport: number,
+    readonly sndNxt: number,
+    readonly rcvNxt: number,
+    /** Window field of our ACKs (fixed: nothing is received or read in TIME-WAIT). */
+    private readonly win: number,
+    readonly mss: number,
+    readonly cwnd: number,
+    readonly rto: number,
+    readonly srtt: number,
+    readonly retransmits: number,
+    private readonly probes: number,
+    private at: number,
+    private timer: Timer | null,
+  ) {
+    this.fn = () => this.onTimer();
+  }
+
+  get owner(): null {
+    return null;
+  }
+  get listener(): null {
+    return null;
+  }
+  get app(): undefined {
+    return undefined;
+  }
+  get recvQueued(): number {
+    return 0;
+  }
+  get sendQueued(): number {
+    return 0;
+  }
+
+  /** TcpConnection.onTimeWait. */
+  onSegment(seg: Tcp): void {
+    const flags = seg.flags;
+    if (flags & RST) {
+      if (seg.seq === this.rcvNxt) this.toClosed();
+      return;
+    }
+    if (flags & SYN && !(flags & ACK) && seqGt(seg.seq, this.rcvNxt)) {
+      this.toClosed();
+      this.layer.redispatch(seg, this.raddr, this.laddr);
+      return;
+    }
+    if (flags & FIN || seg.payload.length > 0) {
+      const t = this.layer.segment(this.sndNxt, this.rcvNxt, ACK, this.win);
+      t.srcPort = this.lport;
+      t.dstPort = this.rport;
+      this.layer.transmit(this.laddr, this.raddr, t, undefined);
+      if (flags & FIN) this.restart();
+    }
+  }
+
+  /** Nothing is in flight in TIME-WAIT, so no ICMP error matches (RFC 5927). */
+  onIcmpError(_type: number, _code: number, _mtu: number | undefined, _seq: number): void {}
+
+  private restart(): void {
+    const at = this.layer.sched.now + this.layer.cfg.timeWait;
+    this.at = at;
+    const tm = this.timer;
+    if (tm !== null && tm.active) {
+      if (tm.time <= at) return;
+      tm.cancel();
+    }
+    this.timer = this.layer.sched.at(at, this.fn, this.layer.labelLong);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    if (this.at < 0) return;
+    if (this.at > this.layer.sched.now) {
+      this.timer = this.layer.sched.at(this.at, this.fn, this.layer.labelLong);
+      return;
+    }
+    this.at = -1;
+    if (this.state === 'TIME-WAIT') this.toClosed();
+  }
+
+  toClosed(): void {
+    if (this.state === 'CLOSED') return;
+    this.state = 'CLOSED';
+    this.at = -1;
+    this.timer?.cancel();
+    this.timer = null;
+    this.layer.detach(this);
+  }
+
+  timerInfo(): { kind: string; remaining: number; retries: number } | null {
+    return this.at >= 0 ? { kind: 'timewait', remaining: this.at - this.layer.sched.now, retries: this.probes } : null;
+  }
 }

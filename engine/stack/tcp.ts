@@ -15,11 +15,11 @@ import type { Scheduler } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
 import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
 import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto } from '../wire/tcp.ts';
-import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpState } from './tcp-conn.ts';
+import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpEntry, type TcpState } from './tcp-conn.ts';
 import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-buffer.ts';
 
-export { TcpConnection, NetError, LINUX_STATE_NAME, type TcpState, type TcpConfig } from './tcp-conn.ts';
+export { TcpConnection, TimeWaitConn, NetError, LINUX_STATE_NAME, type TcpState, type TcpConfig, type TcpEntry } from './tcp-conn.ts';
 export { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions, type SocketEvents, type ServerEvents } from './tcp-socket.ts';
 
 const MS = 1_000_000;
@@ -180,13 +180,13 @@ const INDEX_AT = 8;
  * (the order `ss` lists them), plus a hash index by small-integer keys once there are many.
  */
 class PortGroup {
-  first: TcpConnection | null = null;
-  last: TcpConnection | null = null;
+  first: TcpEntry | null = null;
+  last: TcpEntry | null = null;
   private size = 0;
   /** Small-integer key → first head in its bucket (chained by hashNext). */
-  private index: Map<number, TcpConnection> | null = null;
+  private index: Map<number, TcpEntry> | null = null;
 
-  find(raddr: Ipv4Addr, rport: number): TcpConnection | null {
+  find(raddr: Ipv4Addr, rport: number): TcpEntry | null {
     const idx = this.index;
     let h = idx === null ? this.first : (idx.get(keyOf(raddr, rport)) ?? null);
     if (idx === null) {
@@ -197,7 +197,7 @@ class PortGroup {
     return h;
   }
 
-  append(c: TcpConnection): void {
+  append(c: TcpEntry): void {
     c.grpPrev = this.last;
     c.grpNext = null;
     if (this.last === null) this.first = c;
@@ -210,7 +210,7 @@ class PortGroup {
       c.hashNext = idx.get(k) ?? null;
       idx.set(k, c);
     } else if (this.size > INDEX_AT) {
-      const m = new Map<number, TcpConnection>();
+      const m = new Map<number, TcpEntry>();
       for (let h = this.first; h !== null; h = h.grpNext) {
         const k = keyOf(h.raddr, h.rport);
         h.hashNext = m.get(k) ?? null;
@@ -221,7 +221,7 @@ class PortGroup {
   }
 
   /** Puts `c` in head `old`'s place (list position and bucket). */
-  replace(old: TcpConnection, c: TcpConnection): void {
+  replace(old: TcpEntry, c: TcpEntry): void {
     const p = old.grpPrev;
     const n = old.grpNext;
     c.grpPrev = p;
@@ -245,7 +245,7 @@ class PortGroup {
     }
   }
 
-  remove(c: TcpConnection): void {
+  remove(c: TcpEntry): void {
     const p = c.grpPrev;
     const n = c.grpNext;
     if (p === null) this.first = n;
@@ -390,8 +390,8 @@ export class TcpLayer {
   // ------------------------------------------------------------------------------------------------
   // Table
 
-  /** The connection for a 4-tuple, if any. */
-  lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpConnection | undefined {
+  /** The connection (or TIME-WAIT record) for a 4-tuple, if any. */
+  lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpEntry | undefined {
     const g = this.conns.get(lport);
     if (g === undefined) return undefined;
     let c = g.find(raddr, rport);
@@ -411,10 +411,26 @@ export class TcpLayer {
     this.connCount++;
   }
 
+  /** @internal Puts a TIME-WAIT record in a connection's place in the table. */
+  replaceEntry(old: TcpConnection, tw: TcpEntry): void {
+    const g = this.conns.get(old.lport);
+    if (g === undefined) return;
+    let head = g.find(old.raddr, old.rport);
+    if (head === null) return;
+    if (head === old) g.replace(old, tw);
+    else {
+      while (head.nextSameKey !== null && head.nextSameKey !== old) head = head.nextSameKey;
+      if (head.nextSameKey !== old) return;
+      head.nextSameKey = tw;
+    }
+    tw.nextSameKey = old.nextSameKey;
+    old.nextSameKey = null;
+  }
+
   /** @internal Removes a closed connection from the table and from its listener's queues. */
-  detach(c: TcpConnection): void {
+  detach(c: TcpEntry): void {
     const l = c.listener;
-    if (l instanceof TcpListener) {
+    if (l instanceof TcpListener && c instanceof TcpConnection) {
       const i = l.acceptQueue.indexOf(c);
       if (i >= 0) l.acceptQueue.splice(i, 1);
       else l.synQueue--;
@@ -444,9 +460,9 @@ export class TcpLayer {
     return this.connCount;
   }
 
-  /** Every connection, in table order. */
-  *connections(): IterableIterator<TcpConnection> {
-    for (const g of this.conns.values()) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpConnection | null = h; x; x = x.nextSameKey) yield x;
+  /** Every connection, in table order (TIME-WAIT ones as read-only records). */
+  *connections(): IterableIterator<TcpEntry> {
+    for (const g of this.conns.values()) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpEntry | null = h; x; x = x.nextSameKey) yield x;
   }
 
   /** Count of connections per RFC state. */
@@ -488,7 +504,7 @@ export class TcpLayer {
     if (i < 0) return;
     ls.splice(i, 1);
     if (ls.length === 0) this.listeners.delete(l.lport);
-    for (const c of [...this.connections()]) if (c.listener === l) c.abort();
+    for (const c of [...this.connections()]) if (c.listener === l && c instanceof TcpConnection) c.abort();
   }
 
   private portInUse(p: number): boolean {
