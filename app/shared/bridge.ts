@@ -368,6 +368,10 @@ export const METHODS = {
     ]),
     complete: m<Completion>()('Tab completion for the text before the cursor.', [arg('consoleId', CONSOLE_ID), arg('before', str({ max: 4096 }))]),
     interrupt: m<null>()('Ctrl-C: interrupts the running command.', [arg('consoleId', CONSOLE_ID)]),
+    greeting: m<string>()(
+      "pktlab's greeting and the prompt of an open console, in the current UI language (to redraw a console nothing was typed in after a language change).",
+      [arg('consoleId', CONSOLE_ID)],
+    ),
   },
   topology: {
     get: m<Topology>()('Devices, links, segments, capture points and compound groups.', []),

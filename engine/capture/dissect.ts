@@ -143,14 +143,13 @@ function flagNode(v: number, mask: number, width: number, name: string, field: s
   return node(`${bitsText(v, mask, width)} = ${name}: ${on ? setText : unsetText}`, field, on ? '1' : '0', off, len);
 }
 
-/** Source, destination and both `P.port` nodes of a TCP or UDP header. */
+/**
+ * Source and destination port nodes of a TCP or UDP header. Wireshark adds `P.port` ("Source or
+ * Destination Port") as hidden items: filterable (display-filter.ts reads the ports from the field
+ * walk) but not shown in the tree, so they are not nodes here.
+ */
 function portNodes(p: 'tcp' | 'udp', sp: number, dp: number, spAt: number, dpAt: number): TreeNode[] {
-  return [
-    node(`Source Port: ${sp}`, `${p}.srcport`, String(sp), spAt, 2),
-    node(`Destination Port: ${dp}`, `${p}.dstport`, String(dp), dpAt, 2),
-    node(`Source or Destination Port: ${sp}`, `${p}.port`, String(sp), spAt, 2),
-    node(`Source or Destination Port: ${dp}`, `${p}.port`, String(dp), dpAt, 2),
-  ];
+  return [node(`Source Port: ${sp}`, `${p}.srcport`, String(sp), spAt, 2), node(`Destination Port: ${dp}`, `${p}.dstport`, String(dp), dpAt, 2)];
 }
 
 function macText(m: number): string {

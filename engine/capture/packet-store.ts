@@ -138,6 +138,25 @@ export class PacketStore {
     const off = this.chunkUsed;
     chunk.set(data, off);
     this.chunkUsed += len;
+    return this.push(this.chunks.length - 1, off, len, orig, ifId, meta);
+  }
+
+  /**
+   * Appends a packet whose bytes are those of packet `n`, sharing them instead of copying (stored
+   * bytes never change): a capture that repeats frames, such as the app's synthetic test load, costs
+   * no data copy. Analysis (TCP streams, echo pairs) runs as for `append`. Returns the new index.
+   */
+  appendSame(n: number, meta: PacketMeta): number {
+    this.check(n);
+    const ifId = meta.interfaceId ?? 0;
+    if (!Number.isInteger(ifId) || ifId < 0 || ifId >= this.interfaces.length) throw new RangeError(`interface ${ifId} was not added`);
+    const len = this.capLen[n]!;
+    const orig = meta.originalLength ?? len;
+    if (!Number.isInteger(orig) || orig < len || orig > 0xffffffff) throw new RangeError(`original length ${orig} is below the ${len} captured bytes`);
+    return this.push(this.chunkOf[n]!, this.offset[n]!, len, orig, ifId, meta);
+  }
+
+  private push(chunkIx: number, off: number, len: number, orig: number, ifId: number, meta: PacketMeta): number {
     const i = this.n;
     if (i >= this.offset.length) {
       const need = i + 1;
@@ -150,7 +169,7 @@ export class PacketStore {
       this.dir = grow(this.dir, need);
       this.stream = grow(this.stream, need);
     }
-    this.chunkOf[i] = this.chunks.length - 1;
+    this.chunkOf[i] = chunkIx;
     this.offset[i] = off;
     this.capLen[i] = len;
     this.origLen[i] = orig;
@@ -159,7 +178,7 @@ export class PacketStore {
     this.dir[i] = meta.direction === 'inbound' ? DIR_IN : meta.direction === 'outbound' ? DIR_OUT : DIR_NONE;
     if (meta.comment !== undefined && meta.comment !== '') this.comments.set(i, meta.comment);
     this.n = i + 1;
-    this.track(i, chunk, off, off + len);
+    this.track(i, this.chunks[chunkIx]!, off, off + len);
     return i;
   }
 
@@ -181,8 +200,15 @@ export class PacketStore {
       const ip = f.icmpIp[k]!;
       const key = echoKey(f.ipSrc[ip]!, f.ipDst[ip]!, f.icmpRest[k]!);
       const e = this.echoes.get(key) ?? { req: 0, rep: 0 };
-      if (t === 8 && e.req === 0) e.req = i + 1;
-      else if (t === 0 && e.rep === 0) e.rep = i + 1;
+      if (t === 8 && e.req === 0) {
+        e.req = i + 1;
+        // A reply seen first gets "(request in N)" now: drop its cached row.
+        if (e.rep !== 0) this.rowCache.delete(e.rep - 1);
+      } else if (t === 0 && e.rep === 0) {
+        e.rep = i + 1;
+        // The request's cached row was made before "(reply in N)" was known.
+        if (e.req !== 0) this.rowCache.delete(e.req - 1);
+      }
       this.echoes.set(key, e);
       break;
     }
@@ -197,6 +223,12 @@ export class PacketStore {
     this.check(n);
     const o = this.offset[n]!;
     return this.chunks[this.chunkOf[n]!]!.subarray(o, o + this.capLen[n]!);
+  }
+
+  /** Interface index of packet n (no object made, for per-packet loops). */
+  interfaceOf(n: number): number {
+    this.check(n);
+    return this.iface[n]!;
   }
 
   /** Metadata of packet n. */

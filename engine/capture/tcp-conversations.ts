@@ -39,13 +39,24 @@ function endpoint(ip: number, port: number): number {
   return ip * 65536 + port;
 }
 
-function key(a: number, b: number): string {
-  return a < b ? `${a}:${b}` : `${b}:${a}`;
-}
-
 export class TcpConversations {
-  private readonly byKey = new Map<string, Conv>();
+  /** Latest conversation by lower endpoint, then higher endpoint (numeric keys: no string per segment). */
+  private readonly byKey = new Map<number, Map<number, Conv>>();
   private readonly streams: Conv[] = [];
+
+  private get(a: number, b: number): Conv | undefined {
+    return a < b ? this.byKey.get(a)?.get(b) : this.byKey.get(b)?.get(a);
+  }
+
+  private set(a: number, b: number, c: Conv): void {
+    const lo = a < b ? a : b;
+    let m = this.byKey.get(lo);
+    if (m === undefined) {
+      m = new Map();
+      this.byKey.set(lo, m);
+    }
+    m.set(a < b ? b : a, c);
+  }
 
   get count(): number {
     return this.streams.length;
@@ -54,13 +65,13 @@ export class TcpConversations {
   /** Records one segment (in capture order); returns its stream index. */
   observe(e: TcpEndpoints, seq: number, ack: number, flags: number, quoted: boolean): number {
     const src = endpoint(e.srcIp, e.srcPort);
-    const k = key(src, endpoint(e.dstIp, e.dstPort));
-    let c = this.byKey.get(k);
+    const dst = endpoint(e.dstIp, e.dstPort);
+    let c = this.get(src, dst);
     const synOnly = flags >= 0 && (flags & (SYN | ACK)) === SYN;
     if (c === undefined || (!quoted && synOnly && c.synSeen && c.synSeq !== seq)) {
       c = { stream: this.streams.length, a: src, base: [0, 0], baseSet: [false, false], synSeq: 0, synSeen: false };
       this.streams.push(c);
-      this.byKey.set(k, c);
+      this.set(src, dst, c);
     }
     if (quoted || flags < 0) return c.stream;
     const d = src === c.a ? 0 : 1;
@@ -81,7 +92,7 @@ export class TcpConversations {
 
   /** The latest stream of a 4-tuple, or -1. */
   streamOf(e: TcpEndpoints): number {
-    const c = this.byKey.get(key(endpoint(e.srcIp, e.srcPort), endpoint(e.dstIp, e.dstPort)));
+    const c = this.get(endpoint(e.srcIp, e.srcPort), endpoint(e.dstIp, e.dstPort));
     return c === undefined ? -1 : c.stream;
   }
 

@@ -46,14 +46,9 @@ export class PacketView {
   private idx: Uint32Array | null = null;
   private idxAt = -1;
 
-  /**
-   * `live`: packets are still appended. Rows are then dissected afresh, since the store's row cache
-   * keeps an echo request's Info from before its reply ("reply in N") arrived.
-   */
   constructor(
     readonly store: PacketStore,
     readonly points: readonly PointSpec[],
-    private readonly live = false,
   ) {
     this.counts = points.map(() => 0);
   }
@@ -67,7 +62,7 @@ export class PacketView {
       this.ifaceOf = a;
     }
     for (let i = this.synced; i < n; i++) {
-      const k = this.store.meta(i).interfaceId;
+      const k = this.store.interfaceOf(i);
       this.ifaceOf[i] = k;
       this.counts[k] = (this.counts[k] ?? 0) + 1;
     }
@@ -141,7 +136,7 @@ export class PacketView {
     const out: PacketRow[] = [];
     for (let r = from; r < end; r++) {
       const i = v === null ? r : v[r]!;
-      const c = this.live ? this.store.detail(i).columns : this.store.rows(i, 1)[0]!;
+      const c = this.store.rows(i, 1)[0]!;
       out.push({
         n: i + 1,
         time: Number(c.time),

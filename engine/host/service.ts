@@ -120,8 +120,8 @@ interface Running {
   /** Paces virtual time to the wall clock (the session's own pacer once a host is real). */
   pacer: RealTimePacer;
   consoles: Map<string, OpenConsole>;
-  /** Why a host the lab declares real is emulated, shown in its console. */
-  realNote: string | null;
+  /** Why a host the lab declares real is emulated, shown in its console (in the UI language). */
+  realNote: Text | null;
   inputs: InputRecord[];
   /** Set while re-applying inputs: output events are not sent again. */
   replaying: boolean;
@@ -195,6 +195,7 @@ export class EngineService {
         return null;
       },
       'consoles.complete': (id: string, before: string) => this.complete(id, before),
+      'consoles.greeting': (id: string) => this.greetingOf(this.need(), this.console(id).device),
       'consoles.interrupt': (id: string) => {
         this.console(id);
         this.applyInput({ k: 'interrupt', consoleId: id });
@@ -350,15 +351,16 @@ export class EngineService {
     this.file = null;
     // Declared real hosts become real when the engine host may create namespaces (root).
     let real = false;
-    let realNote: string | null = null;
+    let realNote: Text | null = null;
     if (session.declaredReal().length > 0) {
-      if (process.getuid?.() !== 0) realNote = 'the engine host is not running as root, so this host is emulated';
+      if (process.getuid?.() !== 0) realNote = { en: 'the engine host is not running as root, so this host is emulated', ko: '엔진 호스트가 root로 실행되지 않아 이 호스트는 에뮬레이션됩니다' };
       else {
         try {
           await session.makeReal();
           real = true;
         } catch (err) {
-          realNote = `it could not be made real (${(err as Error).message}), so it is emulated`;
+          const why = (err as Error).message;
+          realNote = { en: `it could not be made real (${why}), so it is emulated`, ko: `실제 호스트로 만들 수 없어 (${why}) 에뮬레이션됩니다` };
         }
       }
     }
@@ -379,7 +381,6 @@ export class EngineService {
     const view = new PacketView(
       store,
       points.map((p) => ({ id: p.name, ...(p.description ? { description: p.description } : {}) })),
-      true,
     );
     const r: Running = {
       entry,
@@ -621,9 +622,16 @@ export class EngineService {
       }),
     };
     r.consoles.set(id, con);
-    const note = r.realNote !== null && r.session.declaredReal().includes(device) ? `[${device} is declared real: ${r.realNote}]\n` : '';
-    const greeting = note + target.greeting() + target.prompt();
-    return { consoleId: id, device, kind: target.kind as ConsoleKind, prompt: target.prompt(), greeting: crlf(greeting) };
+    return { consoleId: id, device, kind: target.kind as ConsoleKind, prompt: target.prompt(), greeting: this.greetingOf(r, device) };
+  }
+
+  /** pktlab's greeting of a device's console in the UI language, then its prompt (CRLF). */
+  private greetingOf(r: Running, device: string): string {
+    const target = r.session.console(device)!;
+    const why = r.realNote?.[this.language];
+    const declared = why !== undefined && r.session.declaredReal().includes(device);
+    const note = !declared ? '' : this.language === 'ko' ? `[${device}은(는) 실제 호스트로 선언됨: ${why}]\n` : `[${device} is declared real: ${why}]\n`;
+    return crlf(note + target.greeting(this.language) + target.prompt());
   }
 
   private console(id: string): OpenConsole {

@@ -110,9 +110,13 @@ export function syntheticView(count: number): PacketView {
   const store = new PacketStore();
   store.addInterface({ name: 'synthetic', description: 'Synthetic packets (test)' });
   const epoch = 1_704_067_200_000_000_000n;
+  // The first round of templates is copied in; later rounds share those bytes (no copy per packet).
   for (let i = 0; i < count; i++) {
-    const x = t[i % t.length]!;
-    store.append(x.frame, { timeNs: epoch + BigInt(i * 1000), ...(x.comment ? { comment: x.comment } : {}) });
+    const k = i % t.length;
+    const x = t[k]!;
+    const meta = x.comment ? { timeNs: epoch + BigInt(i * 1000), comment: x.comment } : { timeNs: epoch + BigInt(i * 1000) };
+    if (i < t.length) store.append(x.frame, meta);
+    else store.appendSame(k, meta);
   }
   return new PacketView(store, [{ id: 'synthetic', description: { ko: '합성 패킷 (테스트)', en: 'Synthetic packets (test)' } }]);
 }

@@ -36,7 +36,8 @@ export interface ConsoleTarget {
   /** Starts a line; a shell command may go on in virtual time (see LabDevice.run). */
   exec(line: string, sink?: ShellSink): Execution;
   complete(before: string): string[];
-  greeting(): string;
+  /** pktlab's own greeting, in the UI language (default English); command output stays English. */
+  greeting(lang?: 'ko' | 'en'): string;
 }
 
 export interface LabDevice {
@@ -151,7 +152,10 @@ function build(lab: NormalLab, opts: BuildOptions, store: DisposableStore): Topo
           prompt: () => sw.cli.prompt(),
           exec: (line, sink) => sw.exec(line, sink),
           complete: (before) => sw.cli.complete(before),
-          greeting: () => `Alteon Application Switch (pktlab) — ${name}\nType "help" for the commands of a menu.\n\n`,
+          greeting: (lang) =>
+            lang === 'ko'
+              ? `Alteon Application Switch (pktlab) — ${name}\n메뉴의 명령 목록을 보려면 "help"를 입력하세요.\n\n`
+              : `Alteon Application Switch (pktlab) — ${name}\nType "help" for the commands of a menu.\n\n`,
         },
       });
     } else {
@@ -177,7 +181,10 @@ function build(lab: NormalLab, opts: BuildOptions, store: DisposableStore): Topo
           prompt: () => h.shell.prompt(),
           exec: (line, sink) => h.exec(line, sink),
           complete: (before) => h.shell.complete(before),
-          greeting: () => `pktlab ${d.kind} ${name} (emulated Linux shell). Type "help" for the commands.\n\n`,
+          greeting: (lang) =>
+            lang === 'ko'
+              ? `pktlab ${d.kind} ${name} (에뮬레이션된 리눅스 셸). 명령 목록을 보려면 "help"를 입력하세요.\n\n`
+              : `pktlab ${d.kind} ${name} (emulated Linux shell). Type "help" for the commands.\n\n`,
         },
       });
     }

@@ -133,7 +133,10 @@ export function realConsole(device: string, host: RealHost): ConsoleTarget {
     prompt: () => `root@${device}:~# `,
     exec: (line, sink) => new RealExecution(host, line, sink),
     complete: () => [],
-    greeting: () => `pktlab real host ${device}: each line runs as \`bash -c LINE\` in network namespace ${host.namespace}.\n\n`,
+    greeting: (lang) =>
+      lang === 'ko'
+        ? `pktlab 실제 호스트 ${device}: 한 줄마다 네트워크 네임스페이스 ${host.namespace} 안에서 \`bash -c LINE\`으로 실행됩니다.\n\n`
+        : `pktlab real host ${device}: each line runs as \`bash -c LINE\` in network namespace ${host.namespace}.\n\n`,
   };
 }
 

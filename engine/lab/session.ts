@@ -266,7 +266,7 @@ export class LabSession {
         kind: inner.kind,
         prompt: () => inner.prompt(),
         complete: (b) => inner.complete(b),
-        greeting: () => inner.greeting(),
+        greeting: (lang) => inner.greeting(lang),
         exec: (line, sink) => {
           const ex = inner.exec(line, sink);
           ex.onDone((code) => this.consoleLog.push({ device, commands: [line], output: ex.output, exitCode: code }));

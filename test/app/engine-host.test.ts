@@ -93,4 +93,23 @@ describe('engine/host in a worker thread', function () {
     const comp = (await host.call('consoles.complete', [sw.consoleId, '/c/slb/gr'])) as { candidates: string[] };
     assert.deepEqual(comp.candidates, ['group']);
   });
+
+  it("greets in the UI language; the tools' own output stays English", async function () {
+    await host.call('labs.open', ['08-01-l4-switch']);
+    await host.call('app.setLanguage', ['ko']);
+    const ko = (await host.call('consoles.open', ['client1'])) as ConsoleInfo;
+    assert.match(ko.greeting, /^pktlab host client1 \(에뮬레이션된 리눅스 셸\)\. 명령 목록을 보려면 "help"를 입력하세요\.\r\n\r\nroot@client1:~# $/);
+    const sw = (await host.call('consoles.open', ['alteon'])) as ConsoleInfo;
+    assert.match(sw.greeting, /^Alteon Application Switch \(pktlab\) — alteon\r\n메뉴의 명령 목록을 보려면 "help"/);
+    const r = (await host.call('consoles.exec', [ko.consoleId, 'ping -c 1 192.0.2.1'])) as ExecResult;
+    assert.match(r.output, /packets transmitted/);
+    await host.call('app.setLanguage', ['en']);
+    const en = (await host.call('consoles.open', ['client1'])) as ConsoleInfo;
+    assert.match(en.greeting, /^pktlab host client1 \(emulated Linux shell\)\. Type "help" for the commands\.\r\n/);
+    const swEn = (await host.call('consoles.open', ['alteon'])) as ConsoleInfo;
+    assert.match(swEn.greeting, /\r\nType "help" for the commands of a menu\.\r\n/);
+    // A console opened in Korean is redrawn in English by the UI (consoles.greeting).
+    assert.equal(await host.call('consoles.greeting', [ko.consoleId]), en.greeting);
+    await host.call('app.setLanguage', ['ko']);
+  });
 });

@@ -68,6 +68,12 @@ describe('UI: lab 08-01 in web mode (Chromium)', function () {
     assert.match((await page.textContent('[data-role="lab-title"]')) ?? '', /L4 switch/);
     await page.waitForTimeout(400);
     await shot(page, 'ui-1-guide-topology.png');
+    // At the fit zoom the edge labels are readable and the diagram fills its pane.
+    const fitInfo = await page.evaluate(() => {
+      const cy = document.querySelector<HTMLElement>('[data-role="topology"]')!;
+      return { font: Number(cy.dataset.edgeFont), zoom: Number(cy.dataset.zoom) };
+    });
+    assert.ok(fitInfo.font >= 11, `edge labels at the fit zoom: ${fitInfo.font} px`);
 
     // The switch console: the book's configuration, line by line, then apply and the dump.
     await focusTerminal(page, 'alteon');
@@ -195,6 +201,8 @@ describe('UI: lab 08-01 in web mode (Chromium)', function () {
     assert.equal(ko.tab, '패킷');
     assert.equal(ko.check, '확인');
     assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+    // The greeting of a console nothing was typed in follows the language; tool output stays English.
+    await waitTerminal(page, 'client1', /명령 목록을 보려면 "help"를 입력하세요/);
     await page.waitForTimeout(300);
     await shot(page, 'ui-7-korean.png');
     // The choice is kept, and goes back.

@@ -86,6 +86,7 @@ export class App {
         setLang(l);
         saveLang(l);
       }
+      void this.consoles.regreet();
     });
     bridge.on.menu((cmd) => this.onMenu(cmd));
     onLangChange(() => this.renderLabels());

@@ -21,6 +21,8 @@ interface Open {
   /** Keystrokes waiting to be sent (sent in order, one request at a time). */
   queue: string;
   sending: boolean;
+  /** Something was typed or printed after the greeting (the greeting is then not redrawn). */
+  used: boolean;
 }
 
 const DARK = {
@@ -74,7 +76,12 @@ export class Consoles {
       void this.execLine(line);
     });
     this.el.append(h('div', { class: 'console-head' }, this.strip, this.toolbar), h('div', { class: 'console-body' }, this.stack, this.empty), this.cmdBar);
-    bridge.on.consoleOutput(({ consoleId, data }) => this.byId.get(consoleId)?.term.write(data));
+    bridge.on.consoleOutput(({ consoleId, data }) => {
+      const o = this.byId.get(consoleId);
+      if (!o) return;
+      o.used = true;
+      o.term.write(data);
+    });
     this.resizeObs = new ResizeObserver(() => this.fitCurrent());
     this.resizeObs.observe(this.stack);
     this.renderLabels();
@@ -177,7 +184,7 @@ export class Consoles {
     const fit = new FitAddon();
     term.loadAddon(fit);
     withCspSafeStyles(() => term.open(pane));
-    const o: Open = { info, term, fit, pane, queue: '', sending: false };
+    const o: Open = { info, term, fit, pane, queue: '', sending: false, used: false };
     this.open.set(info.device, o);
     this.byId.set(info.consoleId, o);
     term.write(info.greeting);
@@ -189,6 +196,24 @@ export class Consoles {
       /* not laid out yet */
     }
     return o;
+  }
+
+  /**
+   * After the UI language changed (the engine host knows it): redraws the greeting of every console
+   * nothing was typed in yet, so it follows the language. Consoles in use keep their text.
+   */
+  async regreet(): Promise<void> {
+    for (const o of [...this.open.values()]) {
+      if (o.used) continue;
+      try {
+        const g = await this.bridge.consoles.greeting(o.info.consoleId);
+        if (o.used || this.byId.get(o.info.consoleId) !== o) continue;
+        o.term.reset();
+        o.term.write(g);
+      } catch {
+        /* the lab changed meanwhile */
+      }
+    }
   }
 
   /** Keys the terminal should not send: copy/paste shortcuts. */
@@ -215,6 +240,7 @@ export class Consoles {
   }
 
   private send(o: Open, data: string): void {
+    o.used = true;
     o.queue += data;
     if (o.sending) return;
     const pump = (): void => {
@@ -243,6 +269,7 @@ export class Consoles {
   private async execLine(line: string): Promise<void> {
     const o = this.currentOpen();
     if (!o) return;
+    o.used = true;
     try {
       await this.bridge.consoles.exec(o.info.consoleId, line);
     } catch (e) {

@@ -51,6 +51,11 @@ function subnetOf(addrs: string[]): string {
   return `${net >>> 24}.${(net >> 16) & 255}.${(net >> 8) & 255}.${net & 255}/${prefix}`;
 }
 
+/** Edge label font in model px at label scale 1, the on-screen size fit() aims for, and the scale cap. */
+const EDGE_FONT = 11;
+const EDGE_LABEL_PX = 11.5;
+const LABEL_MAX_SCALE = 1.8;
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
@@ -62,6 +67,10 @@ export class TopologyView {
   private readonly legend = h('div', { class: 'legend' });
   private cy: cytoscape.Core | null = null;
   private topo: Topology | null = null;
+  /** Label font scale of the last fit (model px are multiplied so labels stay readable when it zooms out). */
+  private labelScale = 1;
+  /** The viewport the last fit set; a resize refits only while the user has not zoomed or panned. */
+  private fitted: { zoom: number; x: number; y: number } | null = null;
   private ipToDevice = new Map<string, string>();
   private inFlight = 0;
   private pktSeq = 0;
@@ -76,7 +85,11 @@ export class TopologyView {
     this.renderLegend();
     new ResizeObserver(() => {
       if (!this.cy) return;
-      this.cy.resize();
+      const f = this.fitted;
+      const z = this.cy.zoom();
+      const p = this.cy.pan();
+      if (f && Math.abs(f.zoom - z) < 1e-6 && Math.abs(f.x - p.x) < 0.5 && Math.abs(f.y - p.y) < 0.5) this.fit();
+      else this.cy.resize();
     }).observe(this.canvas);
   }
 
@@ -136,9 +149,12 @@ export class TopologyView {
     for (const s of topo.segments) {
       const members = s.members.map(ifOf);
       const sid = `seg:${s.id}`;
-      els.push({ group: 'nodes', data: { id: sid, label: subnetOf(members.map((m) => m.address ?? '')) || s.id, icon: deviceIconUri('switch'), ...(s.parent ? { parent: s.parent } : {}) }, classes: 'segment' });
+      const subnet = subnetOf(members.map((m) => m.address ?? ''));
+      els.push({ group: 'nodes', data: { id: sid, label: subnet || s.id, icon: deviceIconUri('switch'), ...(s.parent ? { parent: s.parent } : {}) }, classes: 'segment' });
       for (const m of members) {
-        els.push({ group: 'edges', data: { id: `e:${s.id}:${m.dev}.${m.name}`, source: m.dev, target: sid, label: m.address ? `${m.name}\n${m.address}` : m.name }, classes: 'member' });
+        // The segment shows the prefix; a member's label shows its address (the prefix only if it differs).
+        const addr = m.address && subnet && m.address.endsWith(`/${subnet.split('/')[1]}`) ? m.address.split('/')[0]! : m.address;
+        els.push({ group: 'edges', data: { id: `e:${s.id}:${m.dev}.${m.name}`, source: m.dev, target: sid, label: addr ? `${m.name}\n${addr}` : m.name }, classes: 'member' });
       }
     }
     for (const l of topo.links) {
@@ -156,7 +172,7 @@ export class TopologyView {
       container: this.canvas,
       elements: els,
       style: this.style(),
-      layout: { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id()) ?? { x: 0, y: 0 }, fit: true, padding: 36 } as cytoscape.LayoutOptions,
+      layout: { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id()) ?? { x: 0, y: 0 }, fit: false } as cytoscape.LayoutOptions,
       minZoom: 0.3,
       maxZoom: 2.5,
       boxSelectionEnabled: false,
@@ -171,14 +187,38 @@ export class TopologyView {
     this.fit();
   }
 
+  /**
+   * Fits the diagram to the pane: 20 px padding, the protocol legend's height kept free at the bottom,
+   * zoom at most 1.4. When the fit zoom is below 1, label fonts grow (up to LABEL_MAX_SCALE) so that
+   * on screen edge labels are at least 11.5 px and names 13 px; the bounding box changes with the
+   * labels, so the fit is repeated until it settles. The zoom and label size are left on the canvas
+   * as data-zoom / data-edge-font (rendered px) for tests.
+   */
   fit(): void {
-    if (!this.cy) return;
-    this.cy.resize();
-    this.cy.fit(undefined, 36);
-    if (this.cy.zoom() > 1.4) {
-      this.cy.zoom(1.4);
-      this.cy.center();
+    const cy = this.cy;
+    if (!cy) return;
+    cy.resize();
+    const w = cy.width();
+    const h = cy.height();
+    if (w <= 0 || h <= 0) return;
+    const pad = 20;
+    const bottom = pad + (this.legend.offsetHeight ? this.legend.offsetHeight + 8 : 0);
+    let z = 1;
+    for (let k = 0; k < 4; k++) {
+      const bb = cy.elements().boundingBox();
+      if (!(bb.w > 0 && bb.h > 0)) return;
+      z = Math.min(1.4, (w - 2 * pad) / bb.w, (h - pad - bottom) / bb.h);
+      z = Math.max(cy.minZoom(), z);
+      cy.viewport({ zoom: z, pan: { x: pad + (w - 2 * pad - bb.w * z) / 2 - bb.x1 * z, y: pad + (h - pad - bottom - bb.h * z) / 2 - bb.y1 * z } });
+      const scale = Math.min(LABEL_MAX_SCALE, Math.max(1, EDGE_LABEL_PX / (EDGE_FONT * z)));
+      if (Math.abs(scale - this.labelScale) < 0.01) break;
+      this.labelScale = scale;
+      cy.style(this.style());
     }
+    const p = cy.pan();
+    this.fitted = { zoom: cy.zoom(), x: p.x, y: p.y };
+    this.canvas.dataset.zoom = cy.zoom().toFixed(3);
+    this.canvas.dataset.edgeFont = (EDGE_FONT * this.labelScale * cy.zoom()).toFixed(1);
   }
 
   select(device: string | null): void {
@@ -239,7 +279,7 @@ export class TopologyView {
     }
     const pos = new Map<string, { x: number; y: number }>();
     const DX = 200;
-    const DY = 100;
+    const DY = 120;
     for (const [l, ids] of byLevel) {
       ids.sort((a, b) => (parentOf.get(a) ?? '').localeCompare(parentOf.get(b) ?? '') || order.indexOf(a) - order.indexOf(b));
       const n = ids.length;
@@ -256,6 +296,9 @@ export class TopologyView {
     const accent = cssVar('--accent', '#4c9aff');
     const font = 'Noto Sans CJK KR, DejaVu Sans, sans-serif';
     const mono = 'DejaVu Sans Mono, monospace';
+    // Fonts grow with the fit's label scale; names are scaled less than the long address labels.
+    const ls = this.labelScale;
+    const fs = (px: number, scale = ls): number => Math.round(px * scale * 10) / 10;
     return [
       {
         selector: 'node.device',
@@ -265,15 +308,15 @@ export class TopologyView {
           'background-fit': 'contain',
           'background-clip': 'none',
           shape: 'round-rectangle',
-          width: 54,
-          height: 54,
+          width: 48,
+          height: 48,
           label: 'data(label)',
           'text-valign': 'bottom',
           'text-halign': 'center',
           'text-margin-y': 6,
           color: ink,
           'font-family': font,
-          'font-size': 14,
+          'font-size': fs(14, Math.min(ls, 1.4)),
           'font-weight': 600,
           'text-outline-color': panel,
           'text-outline-width': 3,
@@ -289,14 +332,14 @@ export class TopologyView {
           'background-image': 'data(icon)',
           'background-fit': 'contain',
           shape: 'round-rectangle',
-          width: 46,
-          height: 46,
+          width: 38,
+          height: 38,
           label: 'data(label)',
           'text-valign': 'bottom',
-          'text-margin-y': -4,
+          'text-margin-y': 2,
           color: muted,
           'font-family': mono,
-          'font-size': 10,
+          'font-size': fs(10.5),
           'text-outline-color': panel,
           'text-outline-width': 2,
           events: 'no',
@@ -317,7 +360,7 @@ export class TopologyView {
           'text-margin-y': -6,
           color: muted,
           'font-family': font,
-          'font-size': 13,
+          'font-size': fs(12.5, Math.min(ls, 1.4)),
           'font-weight': 700,
           padding: '24px',
           events: 'no',
@@ -335,9 +378,9 @@ export class TopologyView {
           'line-color': edge,
           'curve-style': 'straight',
           'source-label': 'data(slabel)',
-          'source-text-offset': 62,
+          'source-text-offset': Math.round(62 * Math.min(ls, 1.4)),
           'font-family': mono,
-          'font-size': 10,
+          'font-size': fs(EDGE_FONT),
           color: ink,
           'text-background-color': panel,
           'text-background-opacity': 0.92,
@@ -350,10 +393,18 @@ export class TopologyView {
           events: 'no',
         } as cytoscape.Css.Edge,
       },
-      { selector: 'edge.link', style: { 'target-label': 'data(tlabel)', 'target-text-offset': 62 } },
+      { selector: 'edge.link', style: { 'target-label': 'data(tlabel)', 'target-text-offset': Math.round(62 * Math.min(ls, 1.4)) } },
       {
         selector: 'edge.member',
-        style: { 'source-label': '', label: 'data(label)', 'text-wrap': 'wrap', 'text-max-width': '160px', 'line-height': 1.25, 'text-halign': 'center', 'text-valign': 'center' } as cytoscape.Css.Edge,
+        // The interface label sits at the device's end, just above the line (clear of the segment's subnet).
+        style: {
+          'source-label': 'data(label)',
+          'source-text-offset': Math.round((13 * 0.6 * fs(EDGE_FONT) + 8) / 2 + 16),
+          'source-text-margin-y': -Math.round(fs(EDGE_FONT) * 1.3),
+          'text-wrap': 'wrap',
+          'text-max-width': `${Math.round(170 * ls)}px`,
+          'line-height': 1.2,
+        } as cytoscape.Css.Edge,
       },
       {
         selector: 'node.pkt',

@@ -142,6 +142,25 @@ describe('engine/capture/dissect', () => {
     assert.ok(compared > 300, `compared ${compared} field occurrences`);
   });
 
+  it('hides tcp.port and udp.port in the tree (as Wireshark does) while they stay filterable', () => {
+    const { frames } = captureFile('dissect-tree.pcapng');
+    const store = new PacketStore();
+    frames.forEach((f, i) => store.append(f, { timeNs: BigInt(i) * 1000n }));
+    const fields: string[] = [];
+    const visit = (n: TreeNode): void => {
+      if (n.field) fields.push(n.field);
+      if (n.label.startsWith('Source or Destination Port')) fields.push(`label:${n.label}`);
+      n.children?.forEach(visit);
+    };
+    for (let i = 0; i < store.count; i++) store.detail(i).tree.forEach(visit);
+    assert.ok(fields.includes('tcp.srcport') && fields.includes('udp.dstport'));
+    assert.deepEqual(fields.filter((f) => f === 'tcp.port' || f === 'udp.port' || f.startsWith('label:')), []);
+    for (const f of ['tcp.port == 80', 'udp.port == 53']) {
+      const r = store.filter(f);
+      assert.ok(r.ok && r.value.length > 0, f);
+    }
+  });
+
   it('builds one node per layer with Wireshark titles, and bit fields with their byte ranges', () => {
     const { frames } = captureFile('dissect-tree.pcapng');
     const store = new PacketStore();

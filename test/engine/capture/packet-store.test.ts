@@ -8,8 +8,9 @@ import { readCapture } from '../../../engine/capture/capture.ts';
 import { PacketStore } from '../../../engine/capture/packet-store.ts';
 import { ipv4, mac } from '../../../engine/wire/addr.ts';
 import { Dns, dnsQuestion } from '../../../engine/wire/dns.ts';
+import { echoReplyTo, Icmp } from '../../../engine/wire/icmp.ts';
 import { Ethernet } from '../../../engine/wire/ethernet.ts';
-import { Ipv4, IPPROTO_TCP, IPPROTO_UDP } from '../../../engine/wire/ipv4.ts';
+import { Ipv4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../../engine/wire/ipv4.ts';
 import { serialize } from '../../../engine/wire/layer.ts';
 import { Tcp, TcpFlag } from '../../../engine/wire/tcp.ts';
 import { Udp } from '../../../engine/wire/udp.ts';
@@ -83,6 +84,50 @@ describe('engine/capture/packet-store', () => {
     const rows = store.rows(16, 4);
     assert.equal(rows[0]!.info, 'HTTP/1.1 200 OK  (text/html)');
     assert.match(rows[1]!.info, /^49152 → 80 \[FIN, ACK\] Seq=85 Ack=/);
+  });
+
+  it('refreshes a cached echo request row when its reply arrives (live appends)', () => {
+    const a = ipv4('10.0.0.1');
+    const b = ipv4('10.0.0.2');
+    const frame = (src: number, dst: number, icmp: Icmp): Uint8Array =>
+      serialize([new Ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02') }), new Ipv4({ src, dst, protocol: IPPROTO_ICMP }), icmp]);
+    const req = Icmp.echoRequest(0x4a52, 1, new Uint8Array(8));
+    const store = new PacketStore();
+    store.append(frame(a, b, req), { timeNs: 0n });
+    assert.doesNotMatch(store.rows(0, 1)[0]!.info, /reply in/);
+    store.append(frame(b, a, echoReplyTo(req)), { timeNs: 1000n });
+    const rows = store.rows(0, 2);
+    assert.match(rows[0]!.info, /\(reply in 2\)$/);
+    assert.match(rows[1]!.info, /\(request in 1\)$/);
+    // A reply seen before its request (capture started late on one side) gains "(request in N)".
+    const late = new PacketStore();
+    late.append(frame(b, a, echoReplyTo(req)), { timeNs: 0n });
+    assert.doesNotMatch(late.rows(0, 1)[0]!.info, /request in/);
+    late.append(frame(a, b, req), { timeNs: 1000n });
+    assert.match(late.rows(0, 1)[0]!.info, /\(request in 2\)$/);
+  });
+
+  it('appendSame shares a packet\'s bytes and analyses it like append', () => {
+    const t = syntheticFrames();
+    const copied = new PacketStore();
+    const shared = new PacketStore();
+    for (let i = 0; i < 64; i++) {
+      const meta = { timeNs: BigInt(i), ...(i % 5 === 0 ? { comment: `c${i}` } : {}) };
+      copied.append(t[i % t.length]!, meta);
+      if (i < t.length) shared.append(t[i]!, meta);
+      else shared.appendSame(i % t.length, meta);
+    }
+    assert.equal(shared.count, 64);
+    assert.equal(shared.tcpStreams, copied.tcpStreams);
+    for (let i = 0; i < 64; i++) {
+      assert.deepEqual(shared.bytes(i), copied.bytes(i));
+      assert.deepEqual(shared.meta(i), copied.meta(i));
+      assert.equal(shared.interfaceOf(i), 0);
+    }
+    assert.deepEqual(shared.rows(0, 64), copied.rows(0, 64));
+    for (const f of ['tcp.stream == 3', 'udp', 'frame.comment contains "c1"']) assert.deepEqual(shared.filter(f), copied.filter(f));
+    assert.deepEqual(shared.toPcapng(), copied.toPcapng());
+    assert.throws(() => shared.appendSame(64, { timeNs: 0n }), RangeError);
   });
 
   it('saves as pcapng that readCapture and tshark read back', function () {
