@@ -62,6 +62,8 @@ describe('UI: a million packets in web mode (Chromium)', function () {
     const loadedRows = (): Promise<void> => page.waitForFunction(() => document.querySelectorAll('.pwindow .prow.loading').length === 0 && document.querySelectorAll('.pwindow .prow[data-n]').length > 0).then(() => {});
 
     await loadedRows();
+    // The dock was just maximised: let the list lay out its first rows before reading them.
+    for (let i = 0; i < 50 && (await firstShown()) === 0; i++) await page.waitForTimeout(100);
     assert.equal(await firstShown(), 1);
     assert.ok((await rowsInDom()) < 200, `rows in the DOM at the top: ${await rowsInDom()}`);
 
