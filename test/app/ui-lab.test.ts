@@ -8,46 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { requireTool } from '../support/tools.ts';
+// The chapter's Alteon SLB configuration, verbatim as the book prints it (one copy for all tests).
+import { CHAPTER_CONFIG } from '../engine/devices/l4switch/fixture.ts';
 import { applyFilter, focusTerminal, openPage, shot, startUi, visibleRows, waitTerminal, type Ui } from './ui-support.ts';
 
-/** The chapter's Alteon SLB configuration, verbatim as the book prints it (08장, "L4 스위치 Config 예시: Alteon"). */
-const CHAPTER_CONFIG = `/c/slb on
-/c/slb/real 1
-ena
-ipver v4
-rip 92.75.100.82
-/c/slb/real 2
-ena
-ipver v4
-rip 92.75.100.41
-/c/slb/real 3
-ena
-ipver v4
-rip 92.75.100.141
-/c/slb/group 1
-ipver v4
-metric roundrobin
-add 1
-add 2
-/c/slb/group 2
-ipver v4
-metric roundrobin
-add 2
-add 3
-/c/slb/virt 1
-ena
-ipver v4
-vip 13.246.100.25
-/c/slb/virt 1/service http
-group 1
-rport 30080
-/c/slb/virt 2
-ena
-ipver v4
-vip 13.246.100.174
-/c/slb/virt 2/service 6800
-group 2
-rport 18600`;
 
 describe('UI: lab 08-01 in web mode (Chromium)', function () {
   this.timeout(180_000);
