@@ -421,8 +421,14 @@ export class Node implements IpHost, NeighbourOwner {
   private ipInput(inIf: Interface, frame: Uint8Array, traced: TraceEvent | undefined): void {
     const c = this.counters;
     c.inReceives++;
-    let dg = frame.subarray(ETH_HLEN);
-    let ip = new Ipv4View(dg);
+    // Ethernet padding after Total Length is not part of the datagram: cut it before the view is
+    // made (checkLen passes or fails alike on the cut bytes).
+    let end = frame.length;
+    if (end >= ETH_HLEN + 4) {
+      const total = (frame[ETH_HLEN + 2]! << 8) | frame[ETH_HLEN + 3]!;
+      if (ETH_HLEN + total < end) end = ETH_HLEN + total;
+    }
+    let ip = new Ipv4View(frame.subarray(ETH_HLEN, end));
     if (ip.checkLen() !== null) {
       c.inHdrErrors++;
       this.countDrop('ip-malformed');
@@ -432,12 +438,6 @@ export class Node implements IpHost, NeighbourOwner {
       c.inHdrErrors++;
       this.countDrop('ip-checksum');
       return;
-    }
-    const total = ip.totalLen;
-    if (total < dg.length) {
-      // Ethernet padding after Total Length is not part of the datagram.
-      dg = frame.subarray(ETH_HLEN, ETH_HLEN + total);
-      ip = new Ipv4View(dg);
     }
     const src = ip.src;
     if (src >>> 28 === 0xe || src === IPV4_BROADCAST) {

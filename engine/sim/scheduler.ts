@@ -32,6 +32,8 @@ const OFF = 1;
 export class Timer {
   /** @internal */ fn: EventFn | null;
   /** @internal */ state: number = PENDING;
+  /** @internal Argument for a post() callback. */ arg: unknown = undefined;
+  /** @internal Made by post(): nobody holds it, so it is reused once run. */ pooled = false;
 
   /** @internal Made only by Scheduler.at/after. */
   constructor(
@@ -82,6 +84,8 @@ export class Scheduler {
   private cancelledInHeap = 0;
   private ran = 0;
   private inRun = false;
+  /** Run post() timers, ready for reuse. */
+  private pool: Timer[] = [];
 
   /** Called before each event runs, with its label and time. */
   onEvent?: EventHook;
@@ -113,6 +117,27 @@ export class Scheduler {
     const timer = new Timer(this, t, this.seq++, fn, label);
     this.push(timer);
     return timer;
+  }
+
+  /**
+   * @internal Schedules `fn(arg)` at the current time, exactly as `after(0, ...)` would order it, with
+   * no handle: the timer is recycled once run, so a deferred callback allocates nothing.
+   */
+  post<A>(fn: (arg: A) => void, arg: A, label?: string): void {
+    let timer = this.pool.pop();
+    if (timer === undefined) {
+      timer = new Timer(this, this.nowNs, this.seq++, fn as EventFn, label);
+      timer.pooled = true;
+    } else {
+      const w = timer as unknown as { time: Nanos; seq: number; label: string | undefined };
+      w.time = this.nowNs;
+      w.seq = this.seq++;
+      w.label = label;
+      timer.fn = fn as EventFn;
+      timer.state = PENDING;
+    }
+    timer.arg = arg;
+    this.push(timer);
   }
 
   /** Schedules `fn` after `dt` nanoseconds (>= 0) from now. */
@@ -198,6 +223,7 @@ export class Scheduler {
       const timer = this.slots[slot] as Timer;
       timer.state = CANCELLED;
       timer.fn = null;
+      timer.arg = undefined;
       this.slots[slot] = undefined;
       this.free[this.freeTop++] = slot;
     }
@@ -228,7 +254,12 @@ export class Scheduler {
     this.nowNs = timer.time;
     this.ran++;
     if (this.onEvent !== undefined) this.onEvent(timer.label, timer.time);
-    fn();
+    if (timer.pooled) {
+      const arg = timer.arg;
+      timer.arg = undefined;
+      if (this.pool.length < 256) this.pool.push(timer);
+      (fn as (a: unknown) => void)(arg);
+    } else fn();
   }
 
   /** The next live timer, discarding cancelled entries that have reached the top. */

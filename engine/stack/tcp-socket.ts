@@ -92,6 +92,9 @@ export class TcpSocket extends Emitter<SocketEvents> implements ConnOwner {
   writableEnded = false;
   private closeEmitted = false;
   private pausedFlag = false;
+  /** end()'s callback and the deferred 'close' error, held for the shared deferred handlers below. */
+  private finishCb: (() => void) | undefined = undefined;
+  private closeErr: Error | undefined = undefined;
   bytesRead = 0;
   bytesWritten = 0;
   private idleTimeout = 0;
@@ -256,13 +259,26 @@ export class TcpSocket extends Emitter<SocketEvents> implements ConnOwner {
     if (data !== undefined) this.write(data, encoding);
     this.writableEnded = true;
     this.conn?.end();
-    this.soon(() => {
-      this.emit('finish');
-      cb?.();
-      this.maybeClose();
-    });
+    this.finishCb = cb;
+    this.layer.sched.post(TcpSocket.fireFinish, this, this.layer.labelSocket);
     return this;
   }
+
+  // Deferred 'finish' and 'close': shared functions, so a connection's teardown allocates no closures.
+  private static readonly fireFinish = (s: TcpSocket): void => {
+    const cb = s.finishCb;
+    s.finishCb = undefined;
+    s.emit('finish');
+    cb?.();
+    s.maybeClose();
+  };
+
+  private static readonly fireClose = (s: TcpSocket): void => {
+    const err = s.closeErr;
+    s.closeErr = undefined;
+    if (err !== undefined) s.emit('error', err);
+    s.emit('close', err !== undefined);
+  };
 
   /** close(2) now: unread data → RST, else FIN; 'close' follows (with 'error' first when `err` is given). */
   destroy(err?: Error): this {
@@ -392,10 +408,8 @@ export class TcpSocket extends Emitter<SocketEvents> implements ConnOwner {
   private emitClose(err: Error | undefined): void {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
-    this.soon(() => {
-      if (err !== undefined) this.emit('error', err);
-      this.emit('close', err !== undefined);
-    });
+    this.closeErr = err;
+    this.layer.sched.post(TcpSocket.fireClose, this, this.layer.labelSocket);
   }
 
   private failSoon(err: Error): void {
