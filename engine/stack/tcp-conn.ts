@@ -25,6 +25,20 @@ import { TcpFlag } from '../wire/tcp.ts';
 import { ReassemblyQueue, SendQueue, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffer.ts';
 import type { TcpLayer } from './tcp.ts';
 
+/**
+ * What a segment does to a connection in TIME-WAIT, shared by the full connection and its compact
+ * record: an RST at rcv.nxt closes it; a SYN above rcv.nxt reopens the 4-tuple (RFC 9293 §3.6.1,
+ * RFC 6191; Linux TCP_TW_SYN); a retransmitted FIN means our last ACK was lost, so ACK again and restart
+ * the 2*MSL timer; data is ACKed; anything else is ignored.
+ */
+export function timeWaitVerdict(seg: Tcp, rcvNxt: number): 'close' | 'reopen' | 'ack-restart' | 'ack' | 'ignore' {
+  const flags = seg.flags;
+  if (flags & TcpFlag.RST) return seg.seq === rcvNxt ? 'close' : 'ignore';
+  if (flags & TcpFlag.SYN && !(flags & TcpFlag.ACK) && seqGt(seg.seq, rcvNxt)) return 'reopen';
+  if (flags & TcpFlag.FIN) return 'ack-restart';
+  return seg.payload.length > 0 ? 'ack' : 'ignore';
+}
+
 export type TcpState =
   | 'CLOSED'
   | 'LISTEN'
@@ -754,21 +768,13 @@ export class TcpConnection {
   }
 
   private onTimeWait(seg: Tcp): void {
-    const flags = seg.flags;
-    if (flags & RST) {
-      if (seg.seq === this.rcvNxt) this.toClosed();
-      return;
-    }
-    if (flags & SYN && !(flags & ACK) && seqGt(seg.seq, this.rcvNxt)) {
-      // A new incarnation of the connection (RFC 9293 §3.6.1, RFC 6191; Linux TCP_TW_SYN).
+    const v = timeWaitVerdict(seg, this.rcvNxt);
+    if (v === 'close' || v === 'reopen') {
       this.toClosed();
-      this.layer.redispatch(seg, this.raddr, this.laddr);
-      return;
-    }
-    if (flags & FIN || seg.payload.length > 0) {
-      // The peer's FIN was retransmitted: our last ACK was lost; ACK and restart the 2*MSL timer.
+      if (v === 'reopen') this.layer.redispatch(seg, this.raddr, this.laddr);
+    } else if (v !== 'ignore') {
       this.sendAck();
-      if (flags & FIN) this.armLong('time-wait', this.cfg.timeWait);
+      if (v === 'ack-restart') this.armLong('time-wait', this.cfg.timeWait);
     }
   }
 
@@ -1527,22 +1533,16 @@ export class TimeWaitConn {
 
   /** TcpConnection.onTimeWait. */
   onSegment(seg: Tcp): void {
-    const flags = seg.flags;
-    if (flags & RST) {
-      if (seg.seq === this.rcvNxt) this.toClosed();
-      return;
-    }
-    if (flags & SYN && !(flags & ACK) && seqGt(seg.seq, this.rcvNxt)) {
+    const v = timeWaitVerdict(seg, this.rcvNxt);
+    if (v === 'close' || v === 'reopen') {
       this.toClosed();
-      this.layer.redispatch(seg, this.raddr, this.laddr);
-      return;
-    }
-    if (flags & FIN || seg.payload.length > 0) {
+      if (v === 'reopen') this.layer.redispatch(seg, this.raddr, this.laddr);
+    } else if (v !== 'ignore') {
       const t = this.layer.segment(this.sndNxt, this.rcvNxt, ACK, this.win);
       t.srcPort = this.lport;
       t.dstPort = this.rport;
       this.layer.transmit(this.laddr, this.raddr, t, undefined);
-      if (flags & FIN) this.restart();
+      if (v === 'ack-restart') this.restart();
     }
   }
 
