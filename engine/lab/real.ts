@@ -14,11 +14,11 @@ import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Execution, ShellSink, Stream } from '../devices/shell.ts';
 import type { Timer } from '../sim/scheduler.ts';
-import { parseDuration, sec, type Nanos } from '../sim/time.ts';
+import { sec, type Nanos } from '../sim/time.ts';
 import { parseServerPage } from '../stack/apps/index.ts';
 import { ipBinary, type RealHost } from '../tap/index.ts';
 import type { ConsoleTarget } from './build.ts';
-import type { TrafficRequest, TrafficResult, TrafficRun, TrafficSpec } from './traffic.ts';
+import { planTraffic, type TrafficRequest, type TrafficRun, type TrafficSpec } from './traffic.ts';
 
 /** Longest a console line runs on a real host before it is interrupted (wall time). */
 export const REAL_COMMAND_LIMIT: Nanos = sec(60);
@@ -157,25 +157,13 @@ export interface RealTrafficOptions {
   readonly resolve: (name: string) => string | null;
 }
 
-function ns(d: string | undefined, def: Nanos): Nanos {
-  if (d === undefined) return def;
-  const r = parseDuration(d);
-  return r.ok ? r.value : def;
-}
 
 const MARK = '\n@@pktlab-write-out@@ ';
 
 /** The same requests as startTraffic (engine/lab/traffic.ts), made by real tools inside the namespace. */
 export function startRealTraffic(o: RealTrafficOptions): TrafficRun {
   const { spec, clock, host } = o;
-  const count = spec.count ?? 1;
-  const concurrency = Math.max(1, Math.min(spec.concurrency ?? 1, count));
-  const timeout = ns(spec.timeout, 5_000_000_000);
-  const interval = ns(spec.interval, 0);
-  const proto = spec.url ? 'http' : (spec.protocol ?? 'tcp');
-  const url = spec.url ?? (proto === 'http' ? `http://${spec.to}:${spec.port ?? 80}/` : null);
-  const target = url ?? `${proto} ${spec.to}:${spec.port ?? 0}`;
-  const result: TrafficResult = { id: spec.id ?? null, from: o.from, target, count, requests: [], done: false };
+  const { count, concurrency, timeout, interval, proto, url, result } = planTraffic(spec, o.from);
   const secs = (timeout / 1e9).toFixed(3);
   const children = new Set<ChildProcess>();
   let next = 0;

@@ -77,8 +77,8 @@ function ns(d: string | undefined, def: Nanos): Nanos {
   return r.ok ? r.value : def;
 }
 
-export function startTraffic(host: Host, spec: TrafficSpec): TrafficRun {
-  const sched = host.sched;
+/** A traffic action's settings with their defaults, and its empty result: shared by emulated and real hosts. */
+export function planTraffic(spec: TrafficSpec, from: string) {
   const count = spec.count ?? 1;
   const concurrency = Math.max(1, Math.min(spec.concurrency ?? 1, count));
   const timeout = ns(spec.timeout, 5_000_000_000);
@@ -86,7 +86,13 @@ export function startTraffic(host: Host, spec: TrafficSpec): TrafficRun {
   const proto = spec.url ? 'http' : (spec.protocol ?? 'tcp');
   const url = spec.url ?? (proto === 'http' ? `http://${spec.to}:${spec.port ?? 80}/` : null);
   const target = url ?? `${proto} ${spec.to}:${spec.port ?? 0}`;
-  const result: TrafficResult = { id: spec.id ?? null, from: host.name, target, count, requests: [], done: false };
+  const result: TrafficResult = { id: spec.id ?? null, from, target, count, requests: [], done: false };
+  return { count, concurrency, timeout, interval, proto, url, target, result };
+}
+
+export function startTraffic(host: Host, spec: TrafficSpec): TrafficRun {
+  const sched = host.sched;
+  const { count, concurrency, timeout, interval, proto, url, result } = planTraffic(spec, host.name);
   const agent = spec.keepAlive ? new HttpAgent() : undefined;
   let client: HttpClient | null = null;
   if (url !== null) {
