@@ -12,39 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapngWriter } from '../../engine/capture/pcapng-writer.ts';
 import { requireTool } from '../support/tools.ts';
+import { CHAPTER_CONFIG } from '../engine/devices/l4switch/fixture.ts';
 import { focusTerminal, openPage, shot, startUi, waitTerminal, type Ui } from './ui-support.ts';
 
-const CONFIG = `/c/slb on
-/c/slb/real 1
-ena
-rip 92.75.100.82
-/c/slb/real 2
-ena
-rip 92.75.100.41
-/c/slb/real 3
-ena
-rip 92.75.100.141
-/c/slb/group 1
-metric roundrobin
-add 1
-add 2
-/c/slb/group 2
-metric roundrobin
-add 2
-add 3
-/c/slb/virt 1
-ena
-vip 13.246.100.25
-/c/slb/virt 1/service http
-group 1
-rport 30080
-/c/slb/virt 2
-ena
-vip 13.246.100.174
-/c/slb/virt 2/service 6800
-group 2
-rport 18600
-apply`;
+/** The chapter's configuration as the book prints it, then apply. */
+const CONFIG = `${CHAPTER_CONFIG}\napply`;
 
 /** A pcapng of about `mb` MB: TCP segments of 1000 bytes. */
 function bigPcapng(mb: number): { bytes: Uint8Array; count: number } {
