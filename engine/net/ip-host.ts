@@ -48,6 +48,13 @@ export interface IpDelivery {
   readonly datagram: Uint8Array;
   /** The upper-layer bytes (subarray of `datagram`). */
   readonly payload: Uint8Array;
+  /**
+   * The buffer the datagram sits in (often the received frame) and where the upper-layer bytes are
+   * in it, `buf[payloadOff, end)`: a hot handler reads them there without making a subarray.
+   */
+  readonly buf: Uint8Array;
+  readonly payloadOff: number;
+  readonly end: number;
 }
 
 /** An ICMP error (destination unreachable, time exceeded) matched to the protocol of the quoted datagram. */

@@ -428,7 +428,7 @@ export class Node implements IpHost, NeighbourOwner {
       const total = (frame[ETH_HLEN + 2]! << 8) | frame[ETH_HLEN + 3]!;
       if (ETH_HLEN + total < end) end = ETH_HLEN + total;
     }
-    let ip = new Ipv4View(frame.subarray(ETH_HLEN, end));
+    let ip = new Ipv4View(frame, ETH_HLEN, end);
     if (ip.checkLen() !== null) {
       c.inHdrErrors++;
       this.countDrop('ip-malformed');
@@ -524,7 +524,7 @@ export class Node implements IpHost, NeighbourOwner {
       const frame = new Uint8Array(ETH_HLEN + whole.length);
       frame.set(ctx.frame.subarray(0, ETH_HLEN));
       frame.set(whole, ETH_HLEN);
-      ip = new Ipv4View(frame.subarray(ETH_HLEN));
+      ip = new Ipv4View(frame, ETH_HLEN);
       ctx.frame = frame;
       ctx.ip = ip;
     }
@@ -538,22 +538,13 @@ export class Node implements IpHost, NeighbourOwner {
   }
 
   /** One delivery value reused for every received datagram; a nested delivery gets a fresh one. */
-  private readonly rxd: { -readonly [K in keyof IpDelivery]: IpDelivery[K] } = { ifname: '', src: 0, dst: 0, protocol: 0, ttl: 0, datagram: EMPTY, payload: EMPTY };
+  private readonly rxd = new RxDelivery();
   private rxdBusy = false;
 
   private deliver(inIf: Interface, ip: Ipv4View): void {
-    const dg = ip.bytes;
-    const proto = ip.protocol;
-    const hl = ip.headerLen;
     const nested = this.rxdBusy;
-    const d = nested ? { ...this.rxd } : this.rxd;
-    d.ifname = inIf.name;
-    d.src = ip.src;
-    d.dst = ip.dst;
-    d.protocol = proto;
-    d.ttl = ip.ttl;
-    d.datagram = dg;
-    d.payload = dg.subarray(hl);
+    const d = nested ? new RxDelivery() : this.rxd;
+    d.fill(inIf.name, ip);
     if (nested) {
       this.deliverTo(d);
       return;
@@ -563,13 +554,11 @@ export class Node implements IpHost, NeighbourOwner {
       this.deliverTo(d);
     } finally {
       this.rxdBusy = false;
-      // Do not keep the frame alive until the next delivery.
-      d.datagram = d.payload = EMPTY;
+      d.clear(); // do not keep the frame alive until the next delivery
     }
   }
 
   private deliverTo(d: IpDelivery): void {
-    const dg = d.datagram;
     const proto = d.protocol;
     this.counters.inDelivers++;
     if (proto === IPPROTO_ICMP) {
@@ -582,7 +571,7 @@ export class Node implements IpHost, NeighbourOwner {
       return;
     }
     this.countDrop('no-protocol');
-    if (!this.isBroadcast(d.dst)) this.sendIcmpError(dg, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL);
+    if (!this.isBroadcast(d.dst)) this.sendIcmpError(d.datagram, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL);
   }
 
   private icmpInput(d: IpDelivery): void {
@@ -600,7 +589,20 @@ export class Node implements IpHost, NeighbourOwner {
     const code = m[1]!;
     const ls = this.icmpListeners;
     if (ls.length > 0) {
-      const msg: IcmpMessage = { ...d, type, code };
+      const msg: IcmpMessage = {
+        ifname: d.ifname,
+        src: d.src,
+        dst: d.dst,
+        protocol: d.protocol,
+        ttl: d.ttl,
+        datagram: d.datagram,
+        payload: m,
+        buf: d.buf,
+        payloadOff: d.payloadOff,
+        end: d.end,
+        type,
+        code,
+      };
       for (let i = 0; i < ls.length; i++) ls[i]!(msg);
     }
     if (type === ICMP_ECHO_REQUEST) {
@@ -647,7 +649,7 @@ export class Node implements IpHost, NeighbourOwner {
   // --- output path -----------------------------------------------------------------------------------
 
   private output(frame: Uint8Array, note: string | undefined): IpSendResult {
-    const ip = new Ipv4View(frame.subarray(ETH_HLEN));
+    const ip = new Ipv4View(frame, ETH_HLEN);
     this.counters.outRequests++;
     const ctx = this.enter(frame, ip, null);
     ctx.notes = note;
@@ -840,3 +842,53 @@ export class Node implements IpHost, NeighbourOwner {
 }
 
 export type { MacAddr };
+
+/**
+ * A received datagram as handed to a protocol handler: fields read from the view once, `datagram` and
+ * `payload` made only when a handler asks (TCP reads `buf[payloadOff, end)` and never does).
+ */
+class RxDelivery implements IpDelivery {
+  ifname = '';
+  src: Ipv4Addr = 0;
+  dst: Ipv4Addr = 0;
+  protocol = 0;
+  ttl = 0;
+  buf: Uint8Array = EMPTY;
+  off = 0;
+  payloadOff = 0;
+  end = 0;
+  private dg: Uint8Array | null = null;
+  private pl: Uint8Array | null = null;
+
+  fill(ifname: string, ip: Ipv4View): void {
+    this.ifname = ifname;
+    this.src = ip.src;
+    this.dst = ip.dst;
+    this.protocol = ip.protocol;
+    this.ttl = ip.ttl;
+    this.buf = ip.buf;
+    this.off = ip.off;
+    this.payloadOff = ip.payloadOffset;
+    this.end = ip.end;
+    this.dg = null;
+    this.pl = null;
+  }
+
+  clear(): void {
+    this.buf = EMPTY;
+    this.off = this.payloadOff = this.end = 0;
+    this.dg = this.pl = null;
+  }
+
+  get datagram(): Uint8Array {
+    let d = this.dg;
+    if (d === null) d = this.dg = this.buf.subarray(this.off, this.end);
+    return d;
+  }
+
+  get payload(): Uint8Array {
+    let p = this.pl;
+    if (p === null) p = this.pl = this.buf.subarray(this.payloadOff, this.end);
+    return p;
+  }
+}

@@ -589,10 +589,12 @@ export class TcpLayer {
   private onPacket(d: IpDelivery): void {
     // parseTcp's checks, then the checksum over the pseudo-header and the segment (RFC 9293 §3.1),
     // decoded into one reused value (a nested input, which nothing does today, gets a fresh one).
-    const b = d.payload;
+    const b = d.buf;
+    const start = d.payloadOff;
+    const end = d.end;
     const nested = this.rxBusy;
     const t = nested ? new Tcp() : this.rxScratch;
-    if (!decodeTcpInto(t, b) || fold(pseudoHeaderSum(d.src, d.dst, 6, b.length) + sumWords(b, 0, b.length)) !== 0xffff) {
+    if (!decodeTcpInto(t, b, start, end) || fold(pseudoHeaderSum(d.src, d.dst, 6, end - start) + sumWords(b, start, end)) !== 0xffff) {
       this.stats.badSegments++;
       return;
     }

@@ -106,115 +106,151 @@ export interface Ipv4ParseOptions extends ParseOptions {
   readonly partial?: boolean;
 }
 
-/** Zero-copy view over an IPv4 packet, for the forwarding path. */
+/**
+ * Zero-copy view over an IPv4 packet, for the forwarding path. The datagram is `buf[off, end)`: a
+ * node views it where it sits in the received frame (after the Ethernet header, before any padding)
+ * without making a subarray per packet; `bytes` makes one on first use for callers that want it.
+ */
 export class Ipv4View {
-  constructor(readonly bytes: Uint8Array) {}
+  /** The buffer holding the datagram (often the whole frame). */
+  readonly buf: Uint8Array;
+  /** Where the IPv4 header starts in `buf`. */
+  readonly off: number;
+  /** Where the datagram ends in `buf` (exclusive). */
+  readonly end: number;
+  private sub: Uint8Array | null;
+
+  constructor(buf: Uint8Array, off = 0, end = buf.length) {
+    this.buf = buf;
+    this.off = off;
+    this.end = end;
+    this.sub = off === 0 && end === buf.length ? buf : null;
+  }
+
+  /** The datagram bytes, `buf[off, end)`, header first. */
+  get bytes(): Uint8Array {
+    let s = this.sub;
+    if (s === null) s = this.sub = this.buf.subarray(this.off, this.end);
+    return s;
+  }
+
+  /** Length of the viewed bytes (Total Length when the datagram is whole). */
+  get length(): number {
+    return this.end - this.off;
+  }
 
   /** The same length/shape checks as `parseIpv4` without the checksum and option checks. */
   checkLen(): DecodeError | null {
-    return checkShape(this.bytes, false);
+    return checkShapeAt(this.buf, this.off, this.end, false);
   }
 
   get version(): number {
-    return this.bytes[F.verIhl]! >>> 4;
+    return this.buf[this.off + F.verIhl]! >>> 4;
   }
   get ihl(): number {
-    return this.bytes[F.verIhl]! & 0x0f;
+    return this.buf[this.off + F.verIhl]! & 0x0f;
   }
   get headerLen(): number {
-    return (this.bytes[F.verIhl]! & 0x0f) << 2;
+    return (this.buf[this.off + F.verIhl]! & 0x0f) << 2;
   }
   get tos(): number {
-    return this.bytes[F.tos]!;
+    return this.buf[this.off + F.tos]!;
   }
   set tos(v: number) {
-    this.bytes[F.tos] = v;
+    this.buf[this.off + F.tos] = v;
   }
   get dscp(): number {
-    return this.bytes[F.tos]! >>> 2;
+    return this.buf[this.off + F.tos]! >>> 2;
   }
   get ecn(): number {
-    return this.bytes[F.tos]! & 0x03;
+    return this.buf[this.off + F.tos]! & 0x03;
   }
   get totalLen(): number {
-    return u16(this.bytes, F.totalLen);
+    return u16(this.buf, this.off + F.totalLen);
   }
   set totalLen(v: number) {
-    setU16(this.bytes, F.totalLen, v);
+    setU16(this.buf, this.off + F.totalLen, v);
   }
   get id(): number {
-    return u16(this.bytes, F.id);
+    return u16(this.buf, this.off + F.id);
   }
   set id(v: number) {
-    setU16(this.bytes, F.id, v);
+    setU16(this.buf, this.off + F.id, v);
   }
   get flagsFrag(): number {
-    return u16(this.bytes, F.flagsFrag);
+    return u16(this.buf, this.off + F.flagsFrag);
   }
   set flagsFrag(v: number) {
-    setU16(this.bytes, F.flagsFrag, v);
+    setU16(this.buf, this.off + F.flagsFrag, v);
   }
   get df(): boolean {
-    return (this.bytes[F.flagsFrag]! & 0x40) !== 0;
+    return (this.buf[this.off + F.flagsFrag]! & 0x40) !== 0;
   }
   get mf(): boolean {
-    return (this.bytes[F.flagsFrag]! & 0x20) !== 0;
+    return (this.buf[this.off + F.flagsFrag]! & 0x20) !== 0;
   }
   /** Fragment offset in 8-octet units. */
   get fragOffset(): number {
-    return u16(this.bytes, F.flagsFrag) & FRAG_MASK;
+    return u16(this.buf, this.off + F.flagsFrag) & FRAG_MASK;
   }
   /** MF set or a non-zero offset (RFC 791 §3.2). */
   get isFragment(): boolean {
-    return (u16(this.bytes, F.flagsFrag) & (FLAG_MF | FRAG_MASK)) !== 0;
+    return (u16(this.buf, this.off + F.flagsFrag) & (FLAG_MF | FRAG_MASK)) !== 0;
   }
   get ttl(): number {
-    return this.bytes[F.ttl]!;
+    return this.buf[this.off + F.ttl]!;
   }
   /** Raw store; `decrementTtl` also patches the checksum. */
   set ttl(v: number) {
-    this.bytes[F.ttl] = v;
+    this.buf[this.off + F.ttl] = v;
   }
   get protocol(): number {
-    return this.bytes[F.protocol]!;
+    return this.buf[this.off + F.protocol]!;
   }
   set protocol(v: number) {
-    this.bytes[F.protocol] = v;
+    this.buf[this.off + F.protocol] = v;
   }
   get checksum(): number {
-    return u16(this.bytes, F.checksum);
+    return u16(this.buf, this.off + F.checksum);
   }
   set checksum(v: number) {
-    setU16(this.bytes, F.checksum, v);
+    setU16(this.buf, this.off + F.checksum, v);
   }
   get src(): Ipv4Addr {
-    return u32(this.bytes, F.src);
+    return u32(this.buf, this.off + F.src);
   }
   /** Raw store; `rewriteSrc` also patches the checksum. */
   set src(v: Ipv4Addr) {
-    setU32(this.bytes, F.src, v);
+    setU32(this.buf, this.off + F.src, v);
   }
   get dst(): Ipv4Addr {
-    return u32(this.bytes, F.dst);
+    return u32(this.buf, this.off + F.dst);
   }
   /** Raw store; `rewriteDst` also patches the checksum. */
   set dst(v: Ipv4Addr) {
-    setU32(this.bytes, F.dst, v);
+    setU32(this.buf, this.off + F.dst, v);
   }
   get options(): Uint8Array {
-    return this.bytes.subarray(F.options, this.headerLen);
+    return this.buf.subarray(this.off + F.options, this.off + this.headerLen);
   }
   /** Bytes IHL*4 .. Total Length (Ethernet padding excluded). */
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLen, u16(this.bytes, F.totalLen));
+    const o = this.off;
+    return this.buf.subarray(o + this.headerLen, o + u16(this.buf, o + F.totalLen));
+  }
+  /** Where the payload (the TCP/UDP/ICMP header) starts in `buf`. */
+  get payloadOffset(): number {
+    return this.off + ((this.buf[this.off + F.verIhl]! & 0x0f) << 2);
   }
   verifyChecksum(): boolean {
-    return internetChecksum(this.bytes, 0, this.headerLen) === 0;
+    return internetChecksum(this.buf, this.off, this.off + this.headerLen) === 0;
   }
   /** Recomputes the header checksum from scratch. */
   fillChecksum(): void {
-    setU16(this.bytes, F.checksum, 0);
-    setU16(this.bytes, F.checksum, internetChecksum(this.bytes, 0, this.headerLen));
+    const b = this.buf;
+    const o = this.off;
+    setU16(b, o + F.checksum, 0);
+    setU16(b, o + F.checksum, internetChecksum(b, o, o + this.headerLen));
   }
 }
 
@@ -224,12 +260,13 @@ export class Ipv4View {
  * (and sends ICMP time exceeded) whenever the result is 0.
  */
 export function decrementTtl(v: Ipv4View): number {
-  const b = v.bytes;
-  const ttl = b[F.ttl]!;
+  const b = v.buf;
+  const o = v.off;
+  const ttl = b[o + F.ttl]!;
   if (ttl === 0) return 0;
-  const proto = b[F.protocol]!;
-  b[F.ttl] = ttl - 1;
-  setU16(b, F.checksum, updateChecksum16(u16(b, F.checksum), (ttl << 8) | proto, ((ttl - 1) << 8) | proto));
+  const proto = b[o + F.protocol]!;
+  b[o + F.ttl] = ttl - 1;
+  setU16(b, o + F.checksum, updateChecksum16(u16(b, o + F.checksum), (ttl << 8) | proto, ((ttl - 1) << 8) | proto));
   return ttl - 1;
 }
 
@@ -238,18 +275,18 @@ export function decrementTtl(v: Ipv4View): number {
  * caller can patch the TCP/UDP checksum, which covers it through the pseudo-header (RFC 3022 §4.2).
  */
 export function rewriteSrc(v: Ipv4View, addr: Ipv4Addr): Ipv4Addr {
-  return rewriteAddr(v.bytes, F.src, addr);
+  return rewriteAddr(v.buf, v.off, F.src, addr);
 }
 
 /** As `rewriteSrc`, for the destination address. */
 export function rewriteDst(v: Ipv4View, addr: Ipv4Addr): Ipv4Addr {
-  return rewriteAddr(v.bytes, F.dst, addr);
+  return rewriteAddr(v.buf, v.off, F.dst, addr);
 }
 
-function rewriteAddr(b: Uint8Array, at: number, addr: Ipv4Addr): Ipv4Addr {
-  const old = u32(b, at);
-  setU32(b, at, addr);
-  setU16(b, F.checksum, updateChecksum32(u16(b, F.checksum), old, addr));
+function rewriteAddr(b: Uint8Array, o: number, at: number, addr: Ipv4Addr): Ipv4Addr {
+  const old = u32(b, o + at);
+  setU32(b, o + at, addr);
+  setU16(b, o + F.checksum, updateChecksum32(u16(b, o + F.checksum), old, addr));
   return old;
 }
 
@@ -477,15 +514,21 @@ export function ipv4Line(ip: { readonly src: Ipv4Addr; readonly dst: Ipv4Addr },
 }
 
 function checkShape(b: Uint8Array, partial: boolean): DecodeError | null {
-  if (b.length < IPV4_MIN_HEADER_LEN) return decodeError('truncated', 'ipv4', `${b.length} bytes, header needs ${IPV4_MIN_HEADER_LEN}`);
-  const v = b[F.verIhl]!;
+  return checkShapeAt(b, 0, b.length, partial);
+}
+
+/** checkShape over buf[o, end). Error offsets are relative to the IPv4 header. */
+function checkShapeAt(b: Uint8Array, o: number, end: number, partial: boolean): DecodeError | null {
+  const n = end - o;
+  if (n < IPV4_MIN_HEADER_LEN) return decodeError('truncated', 'ipv4', `${n} bytes, header needs ${IPV4_MIN_HEADER_LEN}`);
+  const v = b[o + F.verIhl]!;
   if (v >>> 4 !== 4) return decodeError('malformed', 'ipv4', `version ${v >>> 4}`, F.verIhl);
   const hlen = (v & 0x0f) << 2;
   if (hlen < IPV4_MIN_HEADER_LEN) return decodeError('malformed', 'ipv4', `header length ${v & 0x0f} words is below the minimum of 5`, F.verIhl);
-  if (b.length < hlen) return decodeError('truncated', 'ipv4', `${b.length} bytes, header needs ${hlen}`);
-  const total = u16(b, F.totalLen);
+  if (n < hlen) return decodeError('truncated', 'ipv4', `${n} bytes, header needs ${hlen}`);
+  const total = u16(b, o + F.totalLen);
   if (total < hlen) return decodeError('malformed', 'ipv4', `total length ${total} is below the header length ${hlen}`, F.totalLen);
-  if (total > b.length && !partial) return decodeError('truncated', 'ipv4', `${b.length} bytes, total length ${total}`);
+  if (total > n && !partial) return decodeError('truncated', 'ipv4', `${n} bytes, total length ${total}`);
   return null;
 }
 

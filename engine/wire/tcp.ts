@@ -449,9 +449,9 @@ export interface TcpInit {
 const NO_INIT: TcpInit = Object.freeze({});
 
 // Lets parseTcp hand over the validated options area without a public setter (set in Tcp's static block).
-let setRawOptions: (t: Tcp, bytes: Uint8Array, headerLen: number) => void;
+let setRawOptions: (t: Tcp, bytes: Uint8Array, start: number, end: number) => void;
 // Likewise for the payload, kept as (bytes, offset) until first read.
-let setLazyPayload: (t: Tcp, bytes: Uint8Array, offset: number) => void;
+let setLazyPayload: (t: Tcp, bytes: Uint8Array, start: number, end: number) => void;
 /** Clears the options of a reused value (no option bytes, nothing decoded). */
 let clearOptions: (t: Tcp) => void;
 
@@ -476,12 +476,14 @@ export class Tcp implements Layer {
   private pl: Uint8Array | null;
   private plSrc: Uint8Array | null;
   private plOff: number;
+  private plEnd: number;
 
-  // Options are kept as the received bytes (rawBuf[20, rawEnd)) until first read, so parse allocates
+  // Options are kept as the received bytes (rawBuf[rawStart, rawEnd)) until first read, so parse allocates
   // no option objects (not even a subarray) and re-emitting an untouched parsed segment reproduces
   // its options byte for byte.
   private opts: TcpOption[] | null;
   private rawBuf: Uint8Array | null;
+  private rawStart: number;
   private rawEnd: number;
 
   constructor(init: TcpInit = NO_INIT) {
@@ -496,8 +498,10 @@ export class Tcp implements Layer {
     this.pl = init.payload ?? EMPTY;
     this.plSrc = null;
     this.plOff = 0;
+    this.plEnd = 0;
     this.opts = init.options ?? null;
     this.rawBuf = null;
+    this.rawStart = 0;
     this.rawEnd = 0;
   }
 
@@ -505,7 +509,7 @@ export class Tcp implements Layer {
   get payload(): Uint8Array {
     let p = this.pl;
     if (p === null) {
-      p = this.pl = (this.plSrc as Uint8Array).subarray(this.plOff);
+      p = this.pl = (this.plSrc as Uint8Array).subarray(this.plOff, this.plEnd);
       this.plSrc = null;
     }
     return p;
@@ -519,7 +523,7 @@ export class Tcp implements Layer {
   get options(): TcpOption[] {
     if (this.opts === null) {
       const r = this.rawBuf;
-      this.opts = r === null ? [] : decodeOptions(r, TCP_HEADER_LEN, this.rawEnd);
+      this.opts = r === null ? [] : decodeOptions(r, this.rawStart, this.rawEnd);
       this.rawBuf = null;
     }
     return this.opts;
@@ -535,7 +539,7 @@ export class Tcp implements Layer {
 
   headerLen(): number {
     if (this.opts !== null) return TCP_HEADER_LEN + ((optionsLen(this.opts) + 3) & ~3);
-    return this.rawBuf === null ? TCP_HEADER_LEN : this.rawEnd;
+    return this.rawBuf === null ? TCP_HEADER_LEN : TCP_HEADER_LEN + this.rawEnd - this.rawStart;
   }
 
   emitHeader(buf: Uint8Array, off: number, payloadLen: number, outer: Layer | undefined): void {
@@ -580,7 +584,7 @@ export class Tcp implements Layer {
       i = writeOptions(buf, i, this.opts);
     } else if (this.rawBuf !== null) {
       const r = this.rawBuf;
-      for (let j = TCP_HEADER_LEN; j < this.rawEnd; j++) buf[i++] = r[j]!;
+      for (let j = this.rawStart; j < this.rawEnd; j++) buf[i++] = r[j]!;
     }
     // Pad with EOL (zero) to the 32-bit boundary (RFC 9293 §3.1, "Padding").
     while (i < optEnd) buf[i++] = 0;
@@ -598,20 +602,22 @@ export class Tcp implements Layer {
   }
 
   static {
-    setRawOptions = (t, bytes, hl) => {
+    setRawOptions = (t, bytes, start, end) => {
       t.opts = null;
       t.rawBuf = bytes;
-      t.rawEnd = hl;
+      t.rawStart = start;
+      t.rawEnd = end;
     };
     clearOptions = (t) => {
       t.opts = null;
       t.rawBuf = null;
-      t.rawEnd = 0;
+      t.rawStart = t.rawEnd = 0;
     };
-    setLazyPayload = (t, bytes, off) => {
+    setLazyPayload = (t, bytes, start, end) => {
       t.pl = null;
       t.plSrc = bytes;
-      t.plOff = off;
+      t.plOff = start;
+      t.plEnd = end;
     };
   }
 }
@@ -668,8 +674,8 @@ export function parseTcp(bytes: Uint8Array, opts?: TcpParseOptions): Result<Tcp>
   t.window = u16(bytes, F.window);
   t.checksum = checksum;
   t.urgentPointer = u16(bytes, F.urgent);
-  setLazyPayload(t, bytes, hl);
-  if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, hl);
+  setLazyPayload(t, bytes, hl, bytes.length);
+  if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, TCP_HEADER_LEN, hl);
   return ok(t);
 }
 
@@ -682,22 +688,23 @@ export function clearTcpOptions(t: Tcp): void {
  * parseTcp without checksum verification, refilling `t` (every field) instead of allocating; for
  * receive paths that are done with the previous segment. Returns false where parseTcp would fail.
  */
-export function decodeTcpInto(t: Tcp, bytes: Uint8Array): boolean {
-  const n = bytes.length;
+export function decodeTcpInto(t: Tcp, bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+  const n = end - start;
   if (n < TCP_HEADER_LEN) return false;
-  const hl = (bytes[F.dataOffset]! >>> 4) * 4;
+  const o = start;
+  const hl = (bytes[o + F.dataOffset]! >>> 4) * 4;
   if (hl < TCP_HEADER_LEN || hl > n) return false;
-  if (hl > TCP_HEADER_LEN && checkOptions(bytes, TCP_HEADER_LEN, hl) !== null) return false;
-  t.srcPort = u16(bytes, F.srcPort);
-  t.dstPort = u16(bytes, F.dstPort);
-  t.seq = u32(bytes, F.seq);
-  t.ack = u32(bytes, F.ack);
-  t.flags = u16(bytes, F.flags) & 0x0fff;
-  t.window = u16(bytes, F.window);
-  t.checksum = u16(bytes, F.checksum);
-  t.urgentPointer = u16(bytes, F.urgent);
-  setLazyPayload(t, bytes, hl);
-  if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, hl);
+  if (hl > TCP_HEADER_LEN && checkOptions(bytes, o + TCP_HEADER_LEN, o + hl) !== null) return false;
+  t.srcPort = u16(bytes, o + F.srcPort);
+  t.dstPort = u16(bytes, o + F.dstPort);
+  t.seq = u32(bytes, o + F.seq);
+  t.ack = u32(bytes, o + F.ack);
+  t.flags = u16(bytes, o + F.flags) & 0x0fff;
+  t.window = u16(bytes, o + F.window);
+  t.checksum = u16(bytes, o + F.checksum);
+  t.urgentPointer = u16(bytes, o + F.urgent);
+  setLazyPayload(t, bytes, o + hl, end);
+  if (hl > TCP_HEADER_LEN) setRawOptions(t, bytes, o + TCP_HEADER_LEN, o + hl);
   else clearOptions(t);
   return true;
 }

@@ -194,7 +194,8 @@ export class FakeHost implements IpHost {
     }
     const h = this.handlers.get(ip.protocol);
     if (h === undefined) return;
-    const d: IpDelivery = { ifname: 'eth0', src: ip.src, dst: ip.dst, protocol: ip.protocol, ttl: ip.ttl, datagram: dg, payload };
+    const hl = (dg[0]! & 0x0f) << 2;
+    const d: IpDelivery = { ifname: 'eth0', src: ip.src, dst: ip.dst, protocol: ip.protocol, ttl: ip.ttl, datagram: dg, payload, buf: dg, payloadOff: hl, end: hl + payload.length };
     h.onPacket(d);
   }
 
