@@ -23,8 +23,8 @@ import { setU16, setU32, u16, u32 } from '../wire/bytes.ts';
 import { updateChecksum16, updateChecksum32 } from '../wire/checksum.ts';
 import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IcmpView, isIcmpErrorType } from '../wire/icmp.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, rewriteDst, rewriteSrc, type Ipv4View } from '../wire/ipv4.ts';
-import { TcpFlag, TcpView, tcpRewritePorts, tcpUpdateForAddressChange } from '../wire/tcp.ts';
-import { UdpView, udpRewritePorts, udpUpdateForAddressChange } from '../wire/udp.ts';
+import { TcpFlag, tcpNatAt } from '../wire/tcp.ts';
+import { udpNatAt } from '../wire/udp.ts';
 import type { Scheduler, Timer } from '../sim/scheduler.ts';
 import { sec, type Nanos } from '../sim/time.ts';
 import type { Disposable } from './ip-host.ts';
@@ -267,8 +267,6 @@ export class Conntrack {
   private createdFns: ((e: ConntrackEntry) => void)[] = [];
   private destroyedFns: ((e: ConntrackEntry) => void)[] = [];
   private readonly res: CtResult = { entry: null, dir: 0, related: false, drop: false };
-  private readonly tcpView = new TcpView(new Uint8Array(0));
-  private readonly udpView = new UdpView(new Uint8Array(0));
 
   constructor(
     readonly sched: Scheduler,
@@ -328,36 +326,39 @@ export class Conntrack {
     res.dir = 0;
     res.related = false;
     res.drop = false;
-    const b = ip.bytes;
+    // Read in place: `ip` views the datagram inside the received frame.
+    const b = ip.buf;
+    const o = ip.off;
     // Fragments are not tracked (no defragmentation in front of conntrack here).
-    if ((u16(b, 6) & 0x3fff) !== 0) return res;
-    const proto = b[9]!;
-    const hl = (b[0]! & 0x0f) << 2;
-    const total = b.length;
+    if ((u16(b, o + 6) & 0x3fff) !== 0) return res;
+    const proto = b[o + 9]!;
+    const hl = (b[o]! & 0x0f) << 2;
+    const total = ip.end - o;
+    const l4 = o + hl;
     let sport = 0;
     let dport = 0;
     let flags = 0;
     if (proto === IPPROTO_TCP) {
       if (total < hl + 20) return this.invalid(res);
-      sport = u16(b, hl);
-      dport = u16(b, hl + 2);
-      flags = b[hl + 13]!;
+      sport = u16(b, l4);
+      dport = u16(b, l4 + 2);
+      flags = b[l4 + 13]!;
     } else if (proto === IPPROTO_UDP) {
       if (total < hl + 8) return this.invalid(res);
-      sport = u16(b, hl);
-      dport = u16(b, hl + 2);
+      sport = u16(b, l4);
+      dport = u16(b, l4 + 2);
     } else if (proto === IPPROTO_ICMP) {
       if (total < hl + 8) return this.invalid(res);
-      const type = b[hl]!;
-      if (type === ICMP_ECHO_REQUEST) sport = u16(b, hl + 4);
-      else if (type === ICMP_ECHO_REPLY) dport = u16(b, hl + 4);
-      else if (isIcmpErrorType(type)) return this.trackRelated(res, b, hl);
+      const type = b[l4]!;
+      if (type === ICMP_ECHO_REQUEST) sport = u16(b, l4 + 4);
+      else if (type === ICMP_ECHO_REPLY) dport = u16(b, l4 + 4);
+      else if (isIcmpErrorType(type)) return this.trackRelated(res, ip.bytes, hl);
       else return res;
     } else {
       return res;
     }
-    const src = u32(b, 12);
-    const dst = u32(b, 16);
+    const src = u32(b, o + 12);
+    const dst = u32(b, o + 16);
     const t = this.find(proto, src, dst, sport, dport);
     let e: ConntrackEntry;
     let dir: CtDirection;
@@ -387,7 +388,7 @@ export class Conntrack {
     res.dir = dir;
     if (!update) return res;
     e.packets[dir]++;
-    e.bytes[dir] += u16(b, 2);
+    e.bytes[dir] += u16(b, o + 2);
     let timeout: Nanos;
     if (proto === IPPROTO_TCP) {
       const next = TCP_TABLE[dir]![tcpIndex(flags)]![e.tcpState]!;
@@ -533,44 +534,33 @@ export class Conntrack {
     const need = dstManip ? (dir === 0 ? f & NAT_DST : f & NAT_SRC) : dir === 0 ? f & NAT_SRC : f & NAT_DST;
     if (need === 0) return false;
     const other = e.tuples[dir === 0 ? 1 : 0];
-    const b = ip.bytes;
     if (related) return this.natRelated(ip, e, dir, dstManip, other);
-    const proto = b[9]!;
-    const hl = (b[0]! & 0x0f) << 2;
+    const b = ip.buf;
+    const o = ip.off;
+    const proto = b[o + 9]!;
+    const l4 = o + ((b[o]! & 0x0f) << 2);
     const addr = dstManip ? other.src : other.dst;
     const port = dstManip ? other.sport : other.dport;
-    const old = dstManip ? u32(b, 16) : u32(b, 12);
+    const old = dstManip ? u32(b, o + 16) : u32(b, o + 12);
     let changed = false;
     if (old !== addr) {
       if (dstManip) rewriteDst(ip, addr);
       else rewriteSrc(ip, addr);
       changed = true;
     }
-    const end = u16(b, 2);
-    if (proto === IPPROTO_TCP) {
-      const v = this.tcpView;
-      v.bytes = b.subarray(hl, end);
-      if (changed) tcpUpdateForAddressChange(v, old, addr);
-      const sp = v.srcPort;
-      const dp = v.dstPort;
-      if (dstManip ? dp !== port : sp !== port) {
-        tcpRewritePorts(v, dstManip ? sp : port, dstManip ? port : dp);
-        changed = true;
-      }
-    } else if (proto === IPPROTO_UDP) {
-      const v = this.udpView;
-      v.bytes = b.subarray(hl, end);
-      if (changed) udpUpdateForAddressChange(v, old, addr);
-      const sp = v.srcPort;
-      const dp = v.dstPort;
-      if (dstManip ? dp !== port : sp !== port) {
-        udpRewritePorts(v, dstManip ? sp : port, dstManip ? port : dp);
-        changed = true;
+    if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
+      const sp = u16(b, l4);
+      const dp = u16(b, l4 + 2);
+      const nsp = dstManip ? sp : port;
+      const ndp = dstManip ? port : dp;
+      if (changed || nsp !== sp || ndp !== dp) {
+        const ports = proto === IPPROTO_TCP ? tcpNatAt(b, l4, old, addr, nsp, ndp) : udpNatAt(b, l4, old, addr, nsp, ndp);
+        if (ports) changed = true;
       }
     } else if (proto === IPPROTO_ICMP) {
       // The echo id sits in the source-port slot going out and the destination-port slot coming back.
       if (dir === 0 ? !dstManip : dstManip) {
-        const v = new IcmpView(b.subarray(hl, end));
+        const v = new IcmpView(b.subarray(l4, o + u16(b, o + 2)));
         const id = v.id;
         if (id !== port) {
           v.checksum = updateChecksum16(v.checksum, id, port);

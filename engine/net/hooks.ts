@@ -88,12 +88,12 @@ export class HookContext {
   }
 
   get protocol(): number {
-    return this.ip.bytes[9]!;
+    return this.ip.buf[this.ip.off + 9]!;
   }
 
-  /** Offset of the TCP/UDP/ICMP header within `ip.bytes`. */
+  /** Offset of the TCP/UDP/ICMP header within `ip.bytes` (within `ip.buf`, add `ip.off`). */
   get l4Offset(): number {
-    return (this.ip.bytes[0]! & 0x0f) << 2;
+    return (this.ip.buf[this.ip.off]! & 0x0f) << 2;
   }
 
   /** TCP/UDP source port, or 0 (other protocols, non-first fragments, too short). */
@@ -105,12 +105,14 @@ export class HookContext {
   }
 
   private port(at: number): number {
-    const b = this.ip.bytes;
-    const p = b[9];
+    const ip = this.ip;
+    const b = ip.buf;
+    const o = ip.off;
+    const p = b[o + 9];
     if (p !== IPPROTO_TCP && p !== IPPROTO_UDP) return 0;
-    if ((u16(b, 6) & 0x1fff) !== 0) return 0;
-    const hl = (b[0]! & 0x0f) << 2;
-    return hl + 4 <= b.length ? u16(b, hl + at) : 0;
+    if ((u16(b, o + 6) & 0x1fff) !== 0) return 0;
+    const hl = (b[o]! & 0x0f) << 2;
+    return o + hl + 4 <= ip.end ? u16(b, o + hl + at) : 0;
   }
 
   /** @internal */

@@ -711,6 +711,27 @@ export function decodeTcpInto(t: Tcp, bytes: Uint8Array, start = 0, end = bytes.
 
 // NAT helpers: in-place rewrites with RFC 1624 incremental checksum updates (TCP always has one).
 
+/**
+ * NAT on a segment where it sits, `b[off..]` (a forwarded frame): the pseudo-header address `oldAddr`
+ * becomes `newAddr` and the ports `srcPort`, `dstPort`, the checksum patched incrementally (RFC 1624,
+ * RFC 3022 §4.2) exactly as tcpUpdateForAddressChange then tcpRewritePorts would. Returns whether the
+ * ports changed.
+ */
+export function tcpNatAt(b: Uint8Array, off: number, oldAddr: Ipv4Addr, newAddr: Ipv4Addr, srcPort: number, dstPort: number): boolean {
+  let c = u16(b, off + F.checksum);
+  if (oldAddr !== newAddr) c = updateChecksum32(c, oldAddr, newAddr);
+  const sp = u16(b, off + F.srcPort);
+  const dp = u16(b, off + F.dstPort);
+  const ports = sp !== srcPort || dp !== dstPort;
+  if (ports) {
+    c = updateChecksum16(updateChecksum16(c, sp, srcPort), dp, dstPort);
+    setU16(b, off + F.srcPort, srcPort);
+    setU16(b, off + F.dstPort, dstPort);
+  }
+  setU16(b, off + F.checksum, c);
+  return ports;
+}
+
 /** Rewrites the ports, updating the checksum incrementally. */
 export function tcpRewritePorts(view: TcpView, srcPort: number, dstPort: number): void {
   let c = view.checksum;

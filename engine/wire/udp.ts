@@ -215,6 +215,32 @@ export function parseUdp(bytes: Uint8Array, opts?: UdpParseOptions): Result<Udp>
 // NAT helpers: in-place rewrites with RFC 1624 incremental checksum updates. A checksum of 0 means
 // none was sent (RFC 768) and stays 0; an updated value of 0 is stored as 0xffff.
 
+/**
+ * NAT on a datagram where it sits, `b[off..]`: as udpUpdateForAddressChange then udpRewritePorts. A
+ * zero checksum (none, RFC 768) stays zero; a patched one that comes out zero is sent as 0xffff.
+ * Returns whether the ports changed.
+ */
+export function udpNatAt(b: Uint8Array, off: number, oldAddr: Ipv4Addr, newAddr: Ipv4Addr, srcPort: number, dstPort: number): boolean {
+  let c = u16(b, off + F.checksum);
+  if (c !== 0 && oldAddr !== newAddr) {
+    c = updateChecksum32(c, oldAddr, newAddr);
+    if (c === 0) c = 0xffff;
+  }
+  const sp = u16(b, off + F.srcPort);
+  const dp = u16(b, off + F.dstPort);
+  const ports = sp !== srcPort || dp !== dstPort;
+  if (ports) {
+    if (c !== 0) {
+      c = updateChecksum16(updateChecksum16(c, sp, srcPort), dp, dstPort);
+      if (c === 0) c = 0xffff;
+    }
+    setU16(b, off + F.srcPort, srcPort);
+    setU16(b, off + F.dstPort, dstPort);
+  }
+  setU16(b, off + F.checksum, c);
+  return ports;
+}
+
 /** Rewrites the ports, updating the checksum incrementally. */
 export function udpRewritePorts(view: UdpView, srcPort: number, dstPort: number): void {
   let c = view.checksum;

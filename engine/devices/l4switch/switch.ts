@@ -18,7 +18,6 @@
  * (92.75.100.41:30080) by roundrobin`). The console is the Alteon CLI (cli.ts).
  */
 import { ipv4ToString, type Ipv4Addr } from '../../wire/addr.ts';
-import { u16 } from '../../wire/bytes.ts';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ipv4.ts';
 import { TcpFlag } from '../../wire/tcp.ts';
 import type { ConntrackEntry } from '../../net/conntrack.ts';
@@ -210,7 +209,7 @@ export class L4Switch extends Node implements SlbRuntime {
     if (e !== null) {
       const m = e.meta;
       if (m instanceof SlbSession) {
-        const len = u16(ctx.ip.bytes, 2);
+        const len = ctx.ip.totalLen;
         m.rc.octets += len;
         m.gc.octets += len;
         m.vc.octets += len;
@@ -249,7 +248,7 @@ export class L4Switch extends Node implements SlbRuntime {
     if (proto === IPPROTO_UDP) this.maintC.udpDatagrams++;
     if (e === null || !ctx.ctNew || ctx.ctDir !== 0) return this.noSession(ctx, vr.virt.id, svc);
     if (proto === IPPROTO_TCP) {
-      const flags = ctx.ip.bytes[ctx.l4Offset + 13]!;
+      const flags = ctx.ip.buf[ctx.ip.off + ctx.l4Offset + 13]!;
       if ((flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST | TcpFlag.FIN)) !== TcpFlag.SYN) return this.noSession(ctx, vr.virt.id, svc);
     }
     return this.newSession(ctx, e, svc);
@@ -259,7 +258,7 @@ export class L4Switch extends Node implements SlbRuntime {
   private noSession(ctx: HookContext, virt: number, svc: ServiceRt): Verdict {
     let what = 'no session';
     if (ctx.protocol === IPPROTO_TCP) {
-      const flags = ctx.ip.bytes[ctx.l4Offset + 13]!;
+      const flags = ctx.ip.buf[ctx.ip.off + ctx.l4Offset + 13]!;
       if (flags & TcpFlag.RST) {
         this.maintC.invalidResetPacketDrops++;
         what = 'RST with no session';
@@ -310,7 +309,7 @@ export class L4Switch extends Node implements SlbRuntime {
     gc.open();
     vc.open();
     this.maintC.currentSessions++;
-    const len = u16(ctx.ip.bytes, 2);
+    const len = ctx.ip.totalLen;
     real.counters.octets += len;
     gc.octets += len;
     vc.octets += len;
