@@ -103,6 +103,8 @@ interface PathMtu {
 const HOOK_DROP_REASON = HOOK_POINTS.map((p) => `hook:${p}`);
 /** Header placeholder for frames built by this node; MACs are filled in by ARP output. */
 const ETH_IPV4 = new Ethernet({ dst: 0, src: 0, etherType: ETHERTYPE_IPV4 });
+/** The same, padded to the 60-byte minimum as it is built, for frames that leave on a wire (transmit would copy them to pad). */
+const ETH_IPV4_PAD = new Ethernet({ dst: 0, src: 0, etherType: ETHERTYPE_IPV4, pad: true });
 const ETH_HLEN = 14;
 /** Linux mtu_expires: a learned path MTU is forgotten after 10 minutes. */
 const PMTU_EXPIRES = sec(600);
@@ -354,16 +356,19 @@ export class Node implements IpHost, NeighbourOwner {
       const inner = o.upper[o.upper.length - 1] as { payload?: unknown } | undefined;
       payload = inner !== undefined && inner.payload instanceof Uint8Array ? inner.payload : EMPTY;
     }
+    // Loopback frames stay unpadded, as Linux's lo carries them.
+    const eth = this.isLocalAddress(dst) ? ETH_IPV4 : ETH_IPV4_PAD;
     let frame: Uint8Array;
     if (nested) {
-      frame = serialize([ETH_IPV4, ip, ...o.upper], payload);
+      frame = serialize([eth, ip, ...o.upper], payload);
     } else {
       const layers = this.layerScratch;
       const one = o.upper.length === 1;
+      layers[0] = eth;
       if (one) layers[2] = o.upper[0]!;
       this.ipScratchBusy = true;
       try {
-        frame = serialize(one ? layers : [ETH_IPV4, ip, ...o.upper], payload);
+        frame = serialize(one ? layers : [eth, ip, ...o.upper], payload);
       } finally {
         this.ipScratchBusy = false;
         layers[2] = ETH_IPV4; // drop the reference to the caller's layer
