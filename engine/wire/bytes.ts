@@ -35,9 +35,19 @@ export function setU48(b: Uint8Array, o: number, v: number): void {
 
 /** Throws a programmer error when an integer field value does not fit `bits`. */
 export function assertUint(name: string, v: number, bits: number): void {
-  // Fast path for widths up to 32 bits: a mask (or >>> 0) keeps exactly the integers 0..2^bits-1,
-  // NaN and non-integers included; anything else takes the full check below.
-  if (typeof v === 'number' && (bits < 32 ? (v & ((1 << bits) - 1)) === v : bits === 32 && v >>> 0 === v)) return;
+  // Fast path, small enough to inline where `bits` is a constant: for widths below 32 bits a mask
+  // keeps exactly the integers 0..2^bits-1 (NaN and non-integers fail), `>>> 0` does for 32, and wider
+  // fields (48-bit MACs) compare against the bound. Anything else takes the full check.
+  if (
+    typeof v === 'number' &&
+    (bits < 32 ? (v & ((1 << bits) - 1)) === v : bits === 32 ? v >>> 0 === v : v >= 0 && v < 2 ** bits && Math.floor(v) === v)
+  ) {
+    return;
+  }
+  checkUint(name, v, bits);
+}
+
+function checkUint(name: string, v: number, bits: number): void {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) {
     throw new RangeError(`${name} ${v} does not fit in ${bits} bits`);
   }
@@ -45,8 +55,11 @@ export function assertUint(name: string, v: number, bits: number): void {
 
 // Frame allocation. A Uint8Array above 64 bytes gets its own off-heap, zero-filled backing store,
 // which costs about 1 µs; packets are built at millions per second, so small arrays are carved out of
-// shared 64 KiB slabs instead (as Node's Buffer pool does). Every region is handed out once, so it is
-// zero like a fresh array. A view keeps its whole slab alive, which only matters for bytes held long.
+// shared 64 KiB slabs instead (as Node's Buffer pool does). Arrays of 64 bytes or less would live on
+// the V8 heap, which is cheap to allocate, but the first `subarray` (or `buffer`) of one moves its bytes
+// off-heap at a similar cost, and received frames are viewed that way (a 54-byte TCP ACK), so
+// they come from the slab too. Every region is handed out once, so it is zero like a fresh array. A
+// view keeps its whole slab alive, which only matters for bytes held long.
 const SLAB_SIZE = 64 * 1024;
 const POOL_MAX = 16 * 1024;
 let slab = new ArrayBuffer(SLAB_SIZE);
@@ -57,7 +70,7 @@ let slabOff = 0;
  * It may share its `buffer` with other arrays (use `byteOffset`/`length`, never `buffer` alone).
  */
 export function allocBytes(n: number): Uint8Array {
-  if (n > POOL_MAX || n <= 64) return new Uint8Array(n); // small arrays live on the V8 heap: cheap
+  if (n > POOL_MAX) return new Uint8Array(n);
   if (slabOff + n > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);
     slabOff = 0;

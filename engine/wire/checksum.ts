@@ -16,11 +16,23 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * so every folded result is the same.
  */
 export function sumWords(b: Uint8Array, start: number, end: number, acc = 0): number {
+  if (end - start < 128) {
+    // Short ranges (headers, handshake and ACK segments): whole words, the exact sum, which stays a
+    // small integer at this length.
+    let s = 0;
+    let i = start;
+    for (const last = end - 7; i < last; i += 8) {
+      s += ((b[i]! << 8) | b[i + 1]!) + ((b[i + 2]! << 8) | b[i + 3]!) + ((b[i + 4]! << 8) | b[i + 5]!) + ((b[i + 6]! << 8) | b[i + 7]!);
+    }
+    for (; i + 1 < end; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+    if (i < end) s += b[i]! << 8;
+    return acc + s;
+  }
   // The word sum equals 256 * (sum of high bytes) + (sum of low bytes).
   let hi = 0;
   let lo = 0;
   let i = start;
-  if (end - start >= 128 && LITTLE_ENDIAN && ((b.byteOffset + start) & 1) === 0) {
+  if (LITTLE_ENDIAN && ((b.byteOffset + start) & 1) === 0) {
     // Long even-aligned ranges: 32-bit reads. On a little-endian machine each 16-bit half is a
     // byte-swapped word; one's complement sums commute with byte swapping (RFC 1071 §2(B)), so the
     // swapped sum is folded once and swapped back into the byte sums.
@@ -64,6 +76,12 @@ export function sumWords(b: Uint8Array, start: number, end: number, acc = 0): nu
 
 /** Folds an accumulator to 16 bits with end-around carry. */
 export function fold(acc: number): number {
+  if (acc <= 0xffff) return acc;
+  if (acc <= 0xffff_ffff) {
+    // Two integer steps finish any 32-bit accumulator (the second adds at most one carry).
+    acc = (acc & 0xffff) + (acc >>> 16);
+    return (acc & 0xffff) + (acc >>> 16);
+  }
   while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
   return acc;
 }

@@ -186,17 +186,22 @@ export class Ethernet implements Layer {
   }
 
   emitHeader(buf: Uint8Array, off: number, payloadLen: number, _outer?: Layer): void {
-    assertUint('ethernet dst', this.dst, 48);
-    assertUint('ethernet src', this.src, 48);
+    const dst = this.dst;
+    const src = this.src;
+    assertUint('ethernet dst', dst, 48);
+    assertUint('ethernet src', src, 48);
     assertUint('ethernet etherType', this.etherType, 16);
-    const hlen = this.headerLen();
-    if (off + hlen + payloadLen + this.trailerLen(payloadLen) > buf.length) {
+    const vlan = this.vlan;
+    const hlen = ETHERNET_HEADER_LEN + VLAN_TAG_LEN * vlan.length;
+    const trailer = this.pad ? Math.max(0, ETHERNET_MIN_FRAME - hlen - payloadLen) : 0;
+    if (off + hlen + payloadLen + trailer > buf.length) {
       throw new RangeError(`ethernet: buffer of ${buf.length} bytes too small at offset ${off}`);
     }
-    setU48(buf, off + F.dst, this.dst);
-    setU48(buf, off + F.src, this.src);
+    setU48(buf, off + F.dst, dst);
+    setU48(buf, off + F.src, src);
     let o = off + F.etherType;
-    for (const t of this.vlan) {
+    for (let k = 0; k < vlan.length; k++) {
+      const t = vlan[k]!;
       assertUint('vlan tpid', t.tpid, 16);
       assertUint('vlan pcp', t.pcp, 3);
       assertUint('vlan vid', t.vid, 12);
@@ -205,8 +210,10 @@ export class Ethernet implements Layer {
       o += VLAN_TAG_LEN;
     }
     setU16(buf, o, this.etherType);
-    const end = off + hlen + payloadLen;
-    buf.fill(0, end, end + this.trailerLen(payloadLen));
+    if (trailer > 0) {
+      const end = off + hlen + payloadLen;
+      buf.fill(0, end, end + trailer);
+    }
   }
 
   encode(): Uint8Array {

@@ -32,7 +32,7 @@
 
 import { ipv4ToString, type Ipv4Addr } from './addr.ts';
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
-import { internetChecksum, pseudoHeaderSum, updateChecksum16, updateChecksum32 } from './checksum.ts';
+import { finish, internetChecksum, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
 import { EMPTY, serialize, type Layer, type PseudoHeaderSource } from './layer.ts';
 import { decodeError, fail, ok, type DecodeError, type ParseOptions, type Result } from './result.ts';
 
@@ -458,25 +458,28 @@ export class Ipv4 implements Layer, PseudoHeaderSource {
     assertUint('ipv4 protocol', this.protocol, 8);
     assertUint('ipv4 src', this.src, 32);
     assertUint('ipv4 dst', this.dst, 32);
-    buf[off + F.verIhl] = 0x40 | (hlen >>> 2);
-    buf[off + F.tos] = (this.dscp << 2) | this.ecn;
+    const verIhlTos = ((0x40 | (hlen >>> 2)) << 8) | (this.dscp << 2) | this.ecn;
+    const flagsFrag =
+      (this.reservedBit ? FLAG_RESERVED : 0) | (this.df ? FLAG_DF : 0) | (this.mf ? FLAG_MF : 0) | this.fragOffset;
+    const ttlProtocol = (this.ttl << 8) | this.protocol;
+    const src = this.src;
+    const dst = this.dst;
+    setU16(buf, off + F.verIhl, verIhlTos);
     setU16(buf, off + F.totalLen, total);
     setU16(buf, off + F.id, this.id);
-    setU16(
-      buf,
-      off + F.flagsFrag,
-      (this.reservedBit ? FLAG_RESERVED : 0) | (this.df ? FLAG_DF : 0) | (this.mf ? FLAG_MF : 0) | this.fragOffset,
-    );
-    buf[off + F.ttl] = this.ttl;
-    buf[off + F.protocol] = this.protocol;
-    setU16(buf, off + F.checksum, 0);
-    setU32(buf, off + F.src, this.src);
-    setU32(buf, off + F.dst, this.dst);
+    setU16(buf, off + F.flagsFrag, flagsFrag);
+    setU16(buf, off + F.ttl, ttlProtocol);
+    setU32(buf, off + F.src, src);
+    setU32(buf, off + F.dst, dst);
+    // The fixed header's words are summed from the values just written (all checked to fit) rather
+    // than read back; only options are summed from the buffer.
+    let sum = verIhlTos + total + this.id + flagsFrag + ttlProtocol + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
     if (hlen > IPV4_MIN_HEADER_LEN) {
       buf.set(this.options, off + F.options);
       buf.fill(0, off + F.options + this.options.length, off + hlen);
+      sum = sumWords(buf, off + F.options, off + hlen, sum);
     }
-    setU16(buf, off + F.checksum, internetChecksum(buf, off, off + hlen));
+    setU16(buf, off + F.checksum, finish(sum));
   }
 
   encode(): Uint8Array {

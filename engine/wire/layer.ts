@@ -40,34 +40,44 @@ export function serialize(layers: readonly Layer[], payload?: Uint8Array): Uint8
     payload = own instanceof Uint8Array ? own : EMPTY;
   }
   const n = layers.length;
-  // One scratch array: header lengths in [0, n), trailer lengths in [n, 2n). headerLen() is asked
-  // once per layer (TCP's walks its options).
-  const lens = new Array<number>(2 * n);
-  let headerTotal = 0;
-  for (let i = 0; i < n; i++) {
-    const h = layers[i]!.headerLen();
-    lens[i] = h;
-    headerTotal += h;
+  // Header lengths in [0, n), trailer lengths in [n, 2n), so headerLen() is asked once per layer
+  // (TCP's walks its options). The module's scratch array is reused unless a layer's own methods
+  // serialize too, which then get a fresh one.
+  const lens = lensBusy ? new Array<number>(2 * n) : lensScratch;
+  const owner = lens === lensScratch;
+  lensBusy = true;
+  try {
+    let headerTotal = 0;
+    for (let i = 0; i < n; i++) {
+      const h = layers[i]!.headerLen();
+      lens[i] = h;
+      headerTotal += h;
+    }
+    // Trailers (padding) are computed inside-out, as each layer sees its own payload length.
+    let inner = payload.length;
+    for (let i = n - 1; i >= 0; i--) {
+      const l = layers[i]!;
+      const t = l.trailerLen ? l.trailerLen(inner) : 0;
+      lens[n + i] = t;
+      inner += lens[i]! + t;
+    }
+    const buf = allocBytes(inner);
+    if (payload.length > 0) buf.set(payload, headerTotal);
+    let payloadLen = payload.length;
+    let off = headerTotal;
+    for (let i = n - 1; i >= 0; i--) {
+      const l = layers[i]!;
+      off -= lens[i]!;
+      l.emitHeader(buf, off, payloadLen, i > 0 ? layers[i - 1] : undefined);
+      payloadLen += lens[i]! + lens[n + i]!;
+    }
+    return buf;
+  } finally {
+    if (owner) lensBusy = false;
   }
-  // Trailers (padding) are computed inside-out, as each layer sees its own payload length.
-  let inner = payload.length;
-  for (let i = n - 1; i >= 0; i--) {
-    const l = layers[i]!;
-    const t = l.trailerLen ? l.trailerLen(inner) : 0;
-    lens[n + i] = t;
-    inner += lens[i]! + t;
-  }
-  const buf = allocBytes(inner);
-  buf.set(payload, headerTotal);
-  let payloadLen = payload.length;
-  let off = headerTotal;
-  for (let i = n - 1; i >= 0; i--) {
-    const l = layers[i]!;
-    off -= lens[i]!;
-    l.emitHeader(buf, off, payloadLen, i > 0 ? layers[i - 1] : undefined);
-    payloadLen += lens[i]! + lens[n + i]!;
-  }
-  return buf;
 }
+
+const lensScratch: number[] = new Array<number>(16).fill(0);
+let lensBusy = false;
 
 export const EMPTY = new Uint8Array(0);

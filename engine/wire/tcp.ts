@@ -570,14 +570,20 @@ export class Tcp implements Layer {
     if (hl > TCP_MAX_HEADER_LEN) throw new RangeError(`tcp options need a ${hl}-byte header, above ${TCP_MAX_HEADER_LEN}`);
     const end = off + hl + payloadLen;
     if (buf.length < end) throw new RangeError(`tcp: buffer of ${buf.length} bytes cannot hold ${hl + payloadLen} at ${off}`);
-    setU16(buf, off + F.srcPort, this.srcPort);
-    setU16(buf, off + F.dstPort, this.dstPort);
-    setU32(buf, off + F.seq, this.seq);
-    setU32(buf, off + F.ack, this.ack);
-    setU16(buf, off + F.flags, ((hl >>> 2) << 12) | this.flags);
-    setU16(buf, off + F.window, this.window);
-    setU16(buf, off + F.checksum, 0);
-    setU16(buf, off + F.urgent, this.urgentPointer);
+    const srcPort = this.srcPort;
+    const dstPort = this.dstPort;
+    const seq = this.seq;
+    const ack = this.ack;
+    const offsetFlags = ((hl >>> 2) << 12) | this.flags;
+    const window = this.window;
+    const urgent = this.urgentPointer;
+    setU16(buf, off + F.srcPort, srcPort);
+    setU16(buf, off + F.dstPort, dstPort);
+    setU32(buf, off + F.seq, seq);
+    setU32(buf, off + F.ack, ack);
+    setU16(buf, off + F.flags, offsetFlags);
+    setU16(buf, off + F.window, window);
+    setU16(buf, off + F.urgent, urgent);
     const optEnd = off + hl;
     let i = off + F.options;
     if (this.opts !== null) {
@@ -588,7 +594,19 @@ export class Tcp implements Layer {
     }
     // Pad with EOL (zero) to the 32-bit boundary (RFC 9293 §3.1, "Padding").
     while (i < optEnd) buf[i++] = 0;
-    const c = pseudoSum < 0 ? 0 : finish(pseudoSum + sumWords(buf, off, end));
+    // The fixed header's words are summed from the values just written (all checked to fit); options
+    // and data from the buffer.
+    const c =
+      pseudoSum < 0
+        ? 0
+        : finish(
+            sumWords(
+              buf,
+              off + F.options,
+              end,
+              pseudoSum + srcPort + dstPort + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offsetFlags + window + urgent,
+            ),
+          );
     setU16(buf, off + F.checksum, c);
     this.checksum = c;
   }
