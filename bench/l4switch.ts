@@ -82,6 +82,11 @@ export function pps(frames: Uint8Array[], rx: L4Switch['outside'], packets: numb
   return best;
 }
 
+/**
+ * `n` new connections, 64 in flight, per wall second. Both ends close at once, so both keep the
+ * connection in TIME-WAIT and one client has at most 28,232 ephemeral ports (32768–60999) to use:
+ * `n` stays below that. run() warms the code up on a first, smaller run (JIT), then measures.
+ */
 export function connectionsPerSecond(n: number): number {
   const net = new Network({ seed: 2 });
   const out = net.addSegment('outside');
@@ -103,22 +108,24 @@ export function connectionsPerSecond(n: number): number {
   net.runFor(ms(10));
   let done = 0;
   let started = 0;
+  let failed = 0;
   const open = (): void => {
     started++;
     const s = cs.tcp.connect({ host: VIP, port: 80 });
-    s.on('error', () => {});
+    s.on('error', () => void failed++);
     s.on('close', () => {
       done++;
-      if (started < n) open();
+      if (started < n && failed === 0) open();
     });
     s.on('connect', () => s.end());
   };
-  // 64 connections in flight at a time.
   const t0 = performance.now();
   for (let i = 0; i < 64; i++) open();
-  net.runUntilCondition(() => done >= n, ms(600_000));
+  // In slices of 10 µs simulated: thousands of connections each, so the loop costs nothing measurable.
+  while (done < started && failed === 0) net.sched.runUntil(net.sched.now + ms(0.01));
   const dt = (performance.now() - t0) / 1000;
-  if (done < n) throw new Error(`bench: only ${done} of ${n} connections completed`);
+  if (failed > 0) throw new Error(`bench: ${failed} connections failed`);
+  if (done !== n) throw new Error(`bench: only ${done} of ${n} connections completed`);
   if (sw.realStats(1).total + sw.realStats(2).total !== n) throw new Error('bench: the switch did not balance every connection');
   return n / dt;
 }
@@ -145,12 +152,14 @@ export async function run(): Promise<Row[]> {
   const drops = [...plain.sw.counters.drops].filter(([k]) => k !== 'no-carrier');
   if (drops.length > 0) throw new Error(`bench: unexpected drops ${JSON.stringify(drops)}`);
   if (plain.sw.sessions().length !== 1000) throw new Error(`bench: ${plain.sw.sessions().length} sessions`);
+  connectionsPerSecond(5_000); // warm-up
+  const conns = connectionsPerSecond(20_000);
   const cap = switchOnly(1000, true);
   const captured = pps(cap.frames, cap.sw.outside, n / 2);
   if (cap.written() === 0) throw new Error('bench: the capture wrote nothing');
   return [
     { name: 'l4switch: packets/s on 1000 established SLB sessions, capture off', value: Math.round(established), unit: 'packets/s', aim: '>= 1,000,000' },
-    { name: 'l4switch: new TCP connections/s end to end client → VIP → real', value: Math.round(connectionsPerSecond(20_000)), unit: 'connections/s', aim: '>= 50,000' },
+    { name: 'l4switch: new TCP connections/s end to end client → VIP → real', value: Math.round(conns), unit: 'connections/s', aim: '>= 50,000' },
     { name: 'l4switch: packets/s on established sessions, pcapng capture on', value: Math.round(captured), unit: 'packets/s', aim: '>= 400,000' },
     { name: 'l4switch: heap for 100,000 concurrent sessions', value: Math.round(heapFor(100_000) * 10) / 10, unit: 'MB', aim: '<= 100' },
   ];

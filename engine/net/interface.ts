@@ -7,7 +7,7 @@
  */
 import type { TraceEvent } from './trace.ts';
 import { MAC_BROADCAST, cidrToString, inSubnet, macToString, parseCidr, prefixMask, type Ipv4Addr, type Ipv4Cidr, type MacAddr } from '../wire/addr.ts';
-import { u16, u32 } from '../wire/bytes.ts';
+import { allocBytes, u16, u32 } from '../wire/bytes.ts';
 import { ETHERNET_HEADER_LEN, ETHERNET_MIN_FRAME } from '../wire/ethernet.ts';
 import type { Disposable } from './ip-host.ts';
 import type { ArpCache } from './neighbour.ts';
@@ -198,7 +198,8 @@ export class Interface {
       return false;
     }
     if (frame.length < ETHERNET_MIN_FRAME && !this.loopback) {
-      const padded = new Uint8Array(ETHERNET_MIN_FRAME);
+      // From the slab: an on-heap array's first subarray would move it off-heap (see allocBytes).
+      const padded = allocBytes(ETHERNET_MIN_FRAME);
       padded.set(frame);
       frame = padded;
     }
