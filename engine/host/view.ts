@@ -86,8 +86,8 @@ export function deviceStateOf(session: LabSession, device: string): DeviceState 
   const sw = d.l4switch;
   if (sw) {
     sessions = sw.sessions().map(({ entry, session: s }) => {
-      const o = entry.tuples[0];
-      const r = entry.tuples[1];
+      const o = entry.original;
+      const r = entry.reply;
       return {
         proto: entry.protocol === 6 ? 'tcp' : entry.protocol === 17 ? 'udp' : String(entry.protocol),
         client: `${ipv4ToString(o.src)}:${o.sport}`,

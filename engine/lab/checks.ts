@@ -324,8 +324,8 @@ export function deviceCounters(d: LabDevice): Map<string, number> {
 export function sessionRows(d: LabDevice): Record<string, string | number>[] {
   if (d.l4switch) {
     return d.l4switch.sessions().map(({ entry, session }) => {
-      const o = entry.tuples[0];
-      const r = entry.tuples[1];
+      const o = entry.original;
+      const r = entry.reply;
       return {
         proto: entry.protocol === IPPROTO_TCP ? 'tcp' : entry.protocol === IPPROTO_UDP ? 'udp' : String(entry.protocol),
         client: ipv4ToString(o.src),

@@ -139,15 +139,21 @@ const NAT_SRC = 1;
 const NAT_DST = 2;
 
 export class ConntrackEntry {
-  readonly tuples: readonly [CtTuple, CtTuple];
+  /** The tuple of the packet that opened the flow, and the one its replies carry (NAT rewrites it). */
+  readonly original: CtTuple;
+  readonly reply: CtTuple;
   /** TCP state index (TCP_CT_STATES); 0 for other protocols. */
   tcpState = 0;
   seenReply = false;
   /** Linux's ASSURED: the flow completed its handshake (TCP) or saw traffic both ways (UDP). */
   assured = false;
   confirmed = false;
-  readonly packets: [number, number] = [0, 0];
-  readonly bytes: [number, number] = [0, 0];
+  // Per-direction counters as plain fields: an entry lives as long as its flow, so every object it
+  // holds is one more for the collector to copy.
+  /** @internal */ pk0 = 0;
+  /** @internal */ pk1 = 0;
+  /** @internal */ by0 = 0;
+  /** @internal */ by1 = 0;
   /** Virtual time the entry expires unless more packets arrive. */
   expires: Nanos = 0;
   /** Free for devices: the L4 switch keeps its chosen real server here, an SG its rule. */
@@ -167,15 +173,24 @@ export class ConntrackEntry {
     sport: number,
     dport: number,
   ) {
-    this.tuples = [new CtTuple(src, dst, sport, dport, protocol, this, 0), new CtTuple(dst, src, dport, sport, protocol, this, 1)];
+    this.original = new CtTuple(src, dst, sport, dport, protocol, this, 0);
+    this.reply = new CtTuple(dst, src, dport, sport, protocol, this, 1);
     this.onTimer = () => table.expire(this);
   }
 
-  get original(): CtTuple {
-    return this.tuples[0];
+  /** [original, reply]. */
+  get tuples(): readonly [CtTuple, CtTuple] {
+    return [this.original, this.reply];
   }
-  get reply(): CtTuple {
-    return this.tuples[1];
+
+  /** Packets seen [original, reply]. */
+  get packets(): readonly [number, number] {
+    return [this.pk0, this.pk1];
+  }
+
+  /** Bytes (IPv4 Total Length) seen [original, reply]. */
+  get bytes(): readonly [number, number] {
+    return [this.by0, this.by1];
   }
 
   /** TCP state name, or '' for UDP/ICMP (conntrack -L prints none). */
@@ -194,7 +209,7 @@ export class ConntrackEntry {
    */
   setDnat(addr: Ipv4Addr, port?: number): void {
     this.mustBeNew('DNAT');
-    const r = this.tuples[1];
+    const r = this.reply;
     r.src = addr >>> 0;
     if (port !== undefined && this.protocol !== IPPROTO_ICMP) r.sport = port;
     this.natFlags |= NAT_DST;
@@ -203,17 +218,17 @@ export class ConntrackEntry {
   /** Source NAT: the original direction's source becomes `addr` (and `port`, or ICMP echo id). */
   setSnat(addr: Ipv4Addr, port?: number): void {
     this.mustBeNew('SNAT');
-    const r = this.tuples[1];
+    const r = this.reply;
     r.dst = addr >>> 0;
     if (port !== undefined) r.dport = port;
     this.natFlags |= NAT_SRC;
   }
 
   get dnat(): { addr: Ipv4Addr; port: number } | null {
-    return this.natFlags & NAT_DST ? { addr: this.tuples[1].src, port: this.tuples[1].sport } : null;
+    return this.natFlags & NAT_DST ? { addr: this.reply.src, port: this.reply.sport } : null;
   }
   get snat(): { addr: Ipv4Addr; port: number } | null {
-    return this.natFlags & NAT_SRC ? { addr: this.tuples[1].dst, port: this.tuples[1].dport } : null;
+    return this.natFlags & NAT_SRC ? { addr: this.reply.dst, port: this.reply.dport } : null;
   }
 
   private mustBeNew(what: string): void {
@@ -225,13 +240,13 @@ export class ConntrackEntry {
     const name = this.protocol === IPPROTO_TCP ? 'tcp' : this.protocol === IPPROTO_UDP ? 'udp' : this.protocol === IPPROTO_ICMP ? 'icmp' : 'unknown';
     const left = now === undefined ? '' : ` ${Math.floor(this.timeLeft(now) / 1e9)}`;
     const st = this.state === '' ? '' : ` ${this.state}`;
-    const o = this.tuples[0];
-    const r = this.tuples[1];
+    const o = this.original;
+    const r = this.reply;
     const ic = (t: CtTuple, d: CtDirection): string =>
       this.protocol === IPPROTO_ICMP ? `src=${ipv4ToString(t.src)} dst=${ipv4ToString(t.dst)} type=${d === 0 ? 8 : 0} code=0 id=${d === 0 ? t.sport : t.dport}` : t.toString();
-    let s = `${name.padEnd(8)} ${this.protocol}${left}${st} ${ic(o, 0)} packets=${this.packets[0]} bytes=${this.bytes[0]}`;
+    let s = `${name.padEnd(8)} ${this.protocol}${left}${st} ${ic(o, 0)} packets=${this.pk0} bytes=${this.by0}`;
     if (!this.seenReply) s += ' [UNREPLIED]';
-    s += ` ${ic(r, 1)} packets=${this.packets[1]} bytes=${this.bytes[1]}`;
+    s += ` ${ic(r, 1)} packets=${this.pk1} bytes=${this.by1}`;
     if (this.assured) s += ' [ASSURED]';
     return `${s} mark=0 use=1`;
   }
@@ -387,8 +402,13 @@ export class Conntrack {
     res.entry = e;
     res.dir = dir;
     if (!update) return res;
-    e.packets[dir]++;
-    e.bytes[dir] += u16(b, o + 2);
+    if (dir === 0) {
+      e.pk0++;
+      e.by0 += u16(b, o + 2);
+    } else {
+      e.pk1++;
+      e.by1 += u16(b, o + 2);
+    }
     let timeout: Nanos;
     if (proto === IPPROTO_TCP) {
       const next = TCP_TABLE[dir]![tcpIndex(flags)]![e.tcpState]!;
@@ -452,8 +472,8 @@ export class Conntrack {
   confirm(e: ConntrackEntry): void {
     if (e.confirmed) return;
     e.confirmed = true;
-    this.insert(e.tuples[0]);
-    this.insert(e.tuples[1]);
+    this.insert(e.original);
+    this.insert(e.reply);
     this.live++;
     e.timer = this.sched.at(Math.max(e.expires, this.sched.now), e.onTimer, 'conntrack');
     const fns = this.createdFns;
@@ -465,8 +485,8 @@ export class Conntrack {
     if (!e.confirmed) return;
     e.timer?.cancel();
     e.timer = null;
-    this.unlink(e.tuples[0]);
-    this.unlink(e.tuples[1]);
+    this.unlink(e.original);
+    this.unlink(e.reply);
     e.confirmed = false;
     this.live--;
     const fns = this.destroyedFns;
@@ -533,7 +553,7 @@ export class Conntrack {
     // Original direction: DNAT at dst points, SNAT at src points; the reply direction undoes them.
     const need = dstManip ? (dir === 0 ? f & NAT_DST : f & NAT_SRC) : dir === 0 ? f & NAT_SRC : f & NAT_DST;
     if (need === 0) return false;
-    const other = e.tuples[dir === 0 ? 1 : 0];
+    const other = dir === 0 ? e.reply : e.original;
     if (related) return this.natRelated(ip, e, dir, dstManip, other);
     const b = ip.buf;
     const o = ip.off;
@@ -583,7 +603,7 @@ export class Conntrack {
     const ihl = (icmp[inner]! & 0x0f) << 2;
     if (icmp.length < inner + ihl + 8) return false;
     // Quoted datagram travelled in the other direction; it gets the opposite manip, target = its own tuple.
-    const own = e.tuples[dir === 0 ? 1 : 0];
+    const own = dir === 0 ? e.reply : e.original;
     const innerDstManip = !dstManip;
     const iaddr = innerDstManip ? own.dst : own.src;
     const iport = innerDstManip ? own.dport : own.sport;
