@@ -8,6 +8,11 @@
  * Cancellation is lazy: a cancelled timer stays in the heap, is skipped when it reaches the top, and
  * the heap is rebuilt once cancelled entries outnumber live ones, so memory stays bounded.
  *
+ * Lanes: timers scheduled with a delay declared by addLane (a protocol's fixed timeouts, and post())
+ * are due in the order they are scheduled, so they wait in a FIFO per delay and only the first of
+ * each lane sits in the heap. Thousands of pending TIME-WAIT timers then cost no heap depth. The
+ * order of events is still exactly (time, insertion sequence).
+ *
  * Error contract: scheduling in the past, at a non-integer time or beyond MAX_NANOS throws RangeError
  * (a programmer error). An exception from an event callback propagates out of step/run; that event
  * counts as run and the scheduler stays consistent, so the caller may continue.
@@ -34,6 +39,7 @@ export class Timer {
   /** @internal */ state: number = PENDING;
   /** @internal Argument for a post() callback. */ arg: unknown = undefined;
   /** @internal Made by post(): nobody holds it, so it is reused once run. */ pooled = false;
+  /** @internal The lane it waits in, if any. */ lane: Lane | null = null;
 
   /** @internal Made only by Scheduler.at/after. */
   constructor(
@@ -59,13 +65,30 @@ export class Timer {
     if (this.state !== PENDING) return;
     this.state = CANCELLED;
     this.fn = null; // release the closure now, not when the entry leaves the heap
-    this.owner.noteCancelled();
+    this.arg = undefined;
+    this.owner.noteCancelled(this);
   }
 
   /** Same as cancel(), so a timer can be registered in a DisposableStore. */
   dispose(): void {
     this.cancel();
   }
+}
+
+const LANE_INITIAL = 16;
+
+/**
+ * Timers of one delay, in scheduling order, which is (time, seq) order since time only moves forward.
+ * Only `rep`, the first live one, is in the heap; the rest wait in a ring.
+ */
+class Lane {
+  rep: Timer | null = null;
+  ring: (Timer | undefined)[] = new Array<Timer | undefined>(LANE_INITIAL).fill(undefined);
+  head = 0;
+  /** Timers in the ring (not counting rep), live or cancelled. */
+  n = 0;
+  /** Cancelled timers in the ring. */
+  dead = 0;
 }
 
 export class Scheduler {
@@ -86,6 +109,19 @@ export class Scheduler {
   private inRun = false;
   /** Run post() timers, ready for reuse. */
   private pool: Timer[] = [];
+  /** Delay → lane, once addLane was called. */
+  private lanes: Map<number, Lane> | null = null;
+  private readonly laneList: Lane[] = [];
+  /** post() timers: always at the current time. */
+  private readonly nowLane: Lane;
+  /** Timers in lane rings, and how many of them are cancelled. */
+  private laneStored = 0;
+  private laneDead = 0;
+
+  constructor() {
+    this.nowLane = new Lane();
+    this.laneList.push(this.nowLane);
+  }
 
   /** Called before each event runs, with its label and time. */
   onEvent?: EventHook;
@@ -97,7 +133,7 @@ export class Scheduler {
 
   /** Number of live (scheduled, not cancelled) events. */
   get pending(): number {
-    return this.size - this.cancelledInHeap;
+    return this.size - this.cancelledInHeap + this.laneStored - this.laneDead;
   }
 
   /** True while step/runUntil/runUntilIdle is executing (i.e. inside an event callback). */
@@ -115,8 +151,48 @@ export class Scheduler {
     // One combined test keeps the common path cheap; NaN fails `t === Math.floor(t)`.
     if (t < this.nowNs || t > MAX_NANOS || t !== Math.floor(t)) this.badTime(t);
     const timer = new Timer(this, t, this.seq++, fn, label);
-    this.push(timer);
+    this.insert(timer, t);
     return timer;
+  }
+
+  /**
+   * @internal Like at(), but runs `fn(arg)`, so a caller with one callback for many objects
+   * allocates no closure. A `reuse` timer that has already run (and that only the caller holds) is
+   * scheduled again instead of allocating a new one.
+   */
+  atWith<A>(t: Nanos, fn: (arg: A) => void, arg: A, label: string | undefined, reuse: Timer | null): Timer {
+    if (t < this.nowNs || t > MAX_NANOS || t !== Math.floor(t)) this.badTime(t);
+    let timer: Timer;
+    if (reuse !== null && reuse.state === DONE && !reuse.pooled) {
+      timer = reuse;
+      const w = timer as unknown as { time: Nanos; seq: number; label: string | undefined };
+      w.time = t;
+      w.seq = this.seq++;
+      w.label = label;
+      timer.fn = fn as EventFn;
+      timer.state = PENDING;
+      timer.lane = null;
+    } else timer = new Timer(this, t, this.seq++, fn as EventFn, label);
+    timer.arg = arg;
+    this.insert(timer, t);
+    return timer;
+  }
+
+  /**
+   * @internal Declares a delay that many timers use (a protocol's fixed timeout): timers scheduled
+   * exactly that far ahead wait in a FIFO lane rather than in the heap. Only speed changes.
+   */
+  addLane(delay: Nanos): void {
+    if (!(delay > 0) || delay !== Math.floor(delay)) return;
+    let lanes = this.lanes;
+    if (lanes === null) {
+      lanes = this.lanes = new Map<number, Lane>();
+      lanes.set(0, this.nowLane);
+    }
+    if (lanes.has(delay)) return;
+    const lane = new Lane();
+    lanes.set(delay, lane);
+    this.laneList.push(lane);
   }
 
   /**
@@ -128,6 +204,7 @@ export class Scheduler {
     if (timer === undefined) {
       timer = new Timer(this, this.nowNs, this.seq++, fn as EventFn, label);
       timer.pooled = true;
+      timer.lane = this.nowLane;
     } else {
       const w = timer as unknown as { time: Nanos; seq: number; label: string | undefined };
       w.time = this.nowNs;
@@ -137,7 +214,7 @@ export class Scheduler {
       timer.state = PENDING;
     }
     timer.arg = arg;
-    this.push(timer);
+    this.toLane(this.nowLane, timer);
   }
 
   /** Schedules `fn` after `dt` nanoseconds (>= 0) from now. */
@@ -229,6 +306,24 @@ export class Scheduler {
     }
     this.size = 0;
     this.cancelledInHeap = 0;
+    for (const lane of this.laneList) {
+      const ring = lane.ring;
+      const mask = ring.length - 1;
+      for (let k = 0; k < lane.n; k++) {
+        const j = (lane.head + k) & mask;
+        const timer = ring[j] as Timer;
+        timer.state = CANCELLED;
+        timer.fn = null;
+        timer.arg = undefined;
+        ring[j] = undefined;
+      }
+      lane.rep = null;
+      lane.head = 0;
+      lane.n = 0;
+      lane.dead = 0;
+    }
+    this.laneStored = 0;
+    this.laneDead = 0;
   }
 
   /** Same as cancelAll(), so a scheduler can be registered in a DisposableStore. */
@@ -237,7 +332,14 @@ export class Scheduler {
   }
 
   /** @internal Called by Timer.cancel. */
-  noteCancelled(): void {
+  noteCancelled(timer: Timer): void {
+    const lane = timer.lane;
+    if (lane !== null && lane.rep !== timer) {
+      lane.dead++;
+      this.laneDead++;
+      if (lane.dead > lane.n >>> 1 && lane.n >= 32) this.compactLane(lane);
+      return;
+    }
     this.cancelledInHeap++;
     // Rebuild once dead entries are the majority; amortised O(1) per cancel.
     if (this.cancelledInHeap > this.size >>> 1 && this.size >= 32) this.compact();
@@ -248,18 +350,17 @@ export class Scheduler {
   /** Pops and runs `timer`, which top() has just returned. */
   private runTop(timer: Timer): void {
     this.pop();
-    const fn = timer.fn as EventFn;
+    if (timer.lane !== null) this.advance(timer.lane);
+    const fn = timer.fn as (a: unknown) => void;
+    const arg = timer.arg;
     timer.state = DONE;
     timer.fn = null;
+    timer.arg = undefined;
     this.nowNs = timer.time;
     this.ran++;
     if (this.onEvent !== undefined) this.onEvent(timer.label, timer.time);
-    if (timer.pooled) {
-      const arg = timer.arg;
-      timer.arg = undefined;
-      if (this.pool.length < 256) this.pool.push(timer);
-      (fn as (a: unknown) => void)(arg);
-    } else fn();
+    if (timer.pooled && this.pool.length < 256) this.pool.push(timer);
+    fn(arg);
   }
 
   /** The next live timer, discarding cancelled entries that have reached the top. */
@@ -269,8 +370,87 @@ export class Scheduler {
       if (t.state === PENDING) return t;
       this.pop();
       this.cancelledInHeap--;
+      if (t.lane !== null) this.advance(t.lane);
     }
     return undefined;
+  }
+
+  /** Puts a new timer in its delay's lane, or in the heap. */
+  private insert(timer: Timer, t: Nanos): void {
+    const lanes = this.lanes;
+    if (lanes !== null) {
+      const lane = lanes.get(t - this.nowNs);
+      if (lane !== undefined) {
+        this.toLane(lane, timer);
+        return;
+      }
+    }
+    this.push(timer);
+  }
+
+  /** Queues `timer` in `lane`; the heap gets it when it is the lane's first. */
+  private toLane(lane: Lane, timer: Timer): void {
+    timer.lane = lane;
+    if (lane.rep === null) {
+      lane.rep = timer;
+      this.push(timer);
+      return;
+    }
+    let ring = lane.ring;
+    if (lane.n === ring.length) ring = this.growLane(lane);
+    ring[(lane.head + lane.n) & (ring.length - 1)] = timer;
+    lane.n++;
+    this.laneStored++;
+  }
+
+  /** The lane's representative left the heap: the next live timer of the lane takes its place. */
+  private advance(lane: Lane): void {
+    const ring = lane.ring;
+    const mask = ring.length - 1;
+    let next: Timer | null = null;
+    while (lane.n > 0) {
+      const h = lane.head;
+      const t = ring[h] as Timer;
+      ring[h] = undefined;
+      lane.head = (h + 1) & mask;
+      lane.n--;
+      this.laneStored--;
+      if (t.state === PENDING) {
+        next = t;
+        break;
+      }
+      lane.dead--;
+      this.laneDead--;
+    }
+    lane.rep = next;
+    if (next !== null) this.push(next);
+  }
+
+  private growLane(lane: Lane): (Timer | undefined)[] {
+    const old = lane.ring;
+    const mask = old.length - 1;
+    const ring = new Array<Timer | undefined>(old.length * 2).fill(undefined);
+    for (let k = 0; k < lane.n; k++) ring[k] = old[(lane.head + k) & mask];
+    lane.ring = ring;
+    lane.head = 0;
+    return ring;
+  }
+
+  /** Drops a lane's cancelled timers, keeping the order of the rest. */
+  private compactLane(lane: Lane): void {
+    const ring = lane.ring;
+    const mask = ring.length - 1;
+    let w = 0;
+    for (let k = 0; k < lane.n; k++) {
+      const j = (lane.head + k) & mask;
+      const t = ring[j] as Timer;
+      ring[j] = undefined;
+      if (t.state === PENDING) ring[(lane.head + w++) & mask] = t;
+    }
+    this.laneStored -= lane.n - w;
+    this.laneDead -= lane.dead;
+    lane.n = w;
+    lane.dead = 0;
   }
 
   private push(timer: Timer): void {
@@ -397,10 +577,12 @@ export class Scheduler {
   private compact(): void {
     const { h, slots, sq } = this;
     let w = 0;
+    let orphans: Lane[] | null = null;
     for (let r = 0; r < this.size; r++) {
       const rk = (r + OFF) * 2;
       const slot = h[rk + 1] as number;
-      if ((slots[slot] as Timer).state === PENDING) {
+      const t = slots[slot] as Timer;
+      if (t.state === PENDING) {
         const wk = (w + OFF) * 2;
         h[wk] = h[rk] as number;
         h[wk + 1] = slot;
@@ -408,6 +590,7 @@ export class Scheduler {
       } else {
         slots[slot] = undefined;
         this.free[this.freeTop++] = slot;
+        if (t.lane !== null) (orphans ??= []).push(t.lane);
       }
     }
     this.size = w;
@@ -417,6 +600,8 @@ export class Scheduler {
       const slot = h[ik + 1] as number;
       this.siftDown(h[ik] as number, sq[slot] as number, slot, i, w);
     }
+    // A lane whose first timer was dropped hands its next one to the heap.
+    if (orphans !== null) for (const lane of orphans) this.advance(lane);
   }
 
   private enter(what: string): void {

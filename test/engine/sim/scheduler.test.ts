@@ -242,6 +242,54 @@ describe('sim/scheduler', () => {
     assert.deepEqual(b.trace, a.trace.slice(0, -1));
   });
 
+  it('lanes: timers of a declared delay keep (time, insertion) order with heap timers and post()', () => {
+    const s = new Scheduler();
+    s.addLane(10);
+    const got: string[] = [];
+    s.at(10, () => got.push('heap@10'));
+    s.after(10, () => got.push('lane@10'));
+    s.runUntil(5);
+    s.after(10, () => got.push('lane@15'));
+    s.at(15, () => got.push('heap@15'));
+    s.at(5, () => {
+      got.push('now');
+      s.post((x: string) => got.push(x), 'post');
+      s.after(0, () => got.push('after0'));
+    });
+    const c = s.after(10, () => got.push('cancelled'));
+    c.cancel();
+    s.runUntilIdle();
+    assert.deepEqual(got, ['now', 'post', 'after0', 'heap@10', 'lane@10', 'lane@15', 'heap@15']);
+    assert.equal(s.pending, 0);
+  });
+
+  it('lanes: cancelled timers do not pile up', () => {
+    const s = new Scheduler();
+    s.addLane(sec(1));
+    const keep = s.after(sec(1), () => {});
+    for (let i = 0; i < 100_000; i++) s.after(sec(1), () => {}).cancel();
+    assert.equal(s.pending, 1);
+    const stored = (s as unknown as { laneStored: number }).laneStored;
+    assert.ok(stored < 100, `lane still holds ${stored} timers`);
+    assert.equal(s.nextEventTime(), keep.time);
+    assert.equal(s.runUntilIdle(), 1);
+  });
+
+  it('atWith passes its argument, and can reuse a timer that has run', () => {
+    const s = new Scheduler();
+    const got: number[] = [];
+    const f = (x: number): void => void got.push(x);
+    const t = s.atWith(3, f, 1, 'x', null);
+    s.runUntilIdle();
+    const u = s.atWith(5, f, 2, 'x', t);
+    assert.equal(u, t);
+    assert.equal(u.active, true);
+    const v = s.atWith(6, f, 3, 'x', u);
+    assert.notEqual(v, u, 'a pending timer is not reused');
+    s.runUntilIdle();
+    assert.deepEqual(got, [1, 2, 3]);
+  });
+
   describe('property: matches a sorted-array model under random schedule/cancel/run', () => {
     type Op =
       | { k: 'at'; dt: number; nested: number }
@@ -255,10 +303,11 @@ describe('sim/scheduler', () => {
       { weight: 1, arbitrary: fc.record({ k: fc.constant('runUntil' as const), dt: fc.integer({ min: 0, max: 15 }) }) },
     );
 
-    it('same execution order, now and pending', () => {
+    const sameOrder = (lanes: number[]) => (): void => {
       fc.assert(
         fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
           const s = new Scheduler();
+          for (const d of lanes) s.addLane(d);
           const got: number[] = [];
           const timers: Timer[] = [];
           // Model: entries sorted by (time, seq); an event with `nested` >= 0 schedules one child.
@@ -334,7 +383,9 @@ describe('sim/scheduler', () => {
         }),
         { numRuns: 500 },
       );
-    });
+    };
+    it('same execution order, now and pending', sameOrder([]));
+    it('same with FIFO lanes for some delays (and the current time)', sameOrder([1, 3, 7, 20]));
 
     it('random times in bulk come out sorted by (time, insertion)', () => {
       fc.assert(
