@@ -31,6 +31,8 @@ function onceName(event: string): OnceName {
 export class Emitter<E extends EventMap> {
   /** Flat pairs: [name0, fn0, name1, fn1, ...] (a once-listener's name is its OnceName); null until the first listener. */
   private ev: (string | OnceName | Listener)[] | null = null;
+  /** Once-listeners in `ev`: while there are none, emit need not look up the event's OnceName. */
+  private onceCount = 0;
   /** The last 'error' emitted while no 'error' listener was registered. */
   unhandledError: Error | undefined = undefined;
 
@@ -45,6 +47,7 @@ export class Emitter<E extends EventMap> {
 
   once<K extends keyof E & string>(event: K, fn: E[K]): this {
     (this.ev ??= []).push(onceName(event), fn);
+    this.onceCount++;
     return this;
   }
 
@@ -55,6 +58,7 @@ export class Emitter<E extends EventMap> {
     for (let i = ev.length - 2; i >= 0; i -= 2) {
       const k = ev[i];
       if ((k === event || k === o) && ev[i + 1] === fn) {
+        if (k === o) this.onceCount--;
         ev.splice(i, 2);
         break;
       }
@@ -69,11 +73,17 @@ export class Emitter<E extends EventMap> {
   removeAllListeners(event?: keyof E & string): this {
     if (event === undefined || this.ev === null) {
       this.ev = null;
+      this.onceCount = 0;
       return this;
     }
     const ev = this.ev;
     const o = onceNames.get(event);
-    for (let i = ev.length - 2; i >= 0; i -= 2) if (ev[i] === event || ev[i] === o) ev.splice(i, 2);
+    for (let i = ev.length - 2; i >= 0; i -= 2) {
+      if (ev[i] === event || ev[i] === o) {
+        if (ev[i] === o) this.onceCount--;
+        ev.splice(i, 2);
+      }
+    }
     return this;
   }
 
@@ -92,6 +102,7 @@ export class Emitter<E extends EventMap> {
     if (ev === null) return;
     for (let i = ev.length - 2; i >= 0; i -= 2) {
       if (ev[i] === o && ev[i + 1] === fn) {
+        this.onceCount--;
         ev.splice(i, 2);
         return;
       }
@@ -104,7 +115,7 @@ export class Emitter<E extends EventMap> {
     let found = false;
     if (ev !== null) {
       // Fast path: one listener for this event needs no snapshot.
-      const o = onceNames.get(event);
+      const o = this.onceCount > 0 ? onceNames.get(event) : undefined;
       let count = 0;
       let only: Listener | null = null;
       let onlyOnce = false;

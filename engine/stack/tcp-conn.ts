@@ -31,12 +31,12 @@ import type { TcpLayer } from './tcp.ts';
  * RFC 6191; Linux TCP_TW_SYN); a retransmitted FIN means our last ACK was lost, so ACK again and restart
  * the 2*MSL timer; data is ACKed; anything else is ignored.
  */
-export function timeWaitVerdict(seg: Tcp, rcvNxt: number): 'close' | 'reopen' | 'ack-restart' | 'ack' | 'ignore' {
+export function timeWaitVerdict(seg: Tcp, dataLen: number, rcvNxt: number): 'close' | 'reopen' | 'ack-restart' | 'ack' | 'ignore' {
   const flags = seg.flags;
   if (flags & TcpFlag.RST) return seg.seq === rcvNxt ? 'close' : 'ignore';
   if (flags & TcpFlag.SYN && !(flags & TcpFlag.ACK) && seqGt(seg.seq, rcvNxt)) return 'reopen';
   if (flags & TcpFlag.FIN) return 'ack-restart';
-  return seg.payload.length > 0 ? 'ack' : 'ignore';
+  return dataLen > 0 ? 'ack' : 'ignore';
 }
 
 export type TcpState =
@@ -161,7 +161,7 @@ export class TcpConnection {
   passive = false;
   /** Chain of connections sharing (lport, raddr, rport) with another local address. */
   nextSameKey: TcpEntry | null = null;
-  /** @internal The table's per-port list of keys and its hash chain (tcp.ts PortGroup). */
+  /** @internal The table's per-port list of keys and its hash bucket chain (tcp.ts). */
   grpPrev: TcpEntry | null = null;
   /** @internal */
   grpNext: TcpEntry | null = null;
@@ -350,7 +350,12 @@ export class TcpConnection {
     let peerMss = DEFAULT_MSS;
     let wscale = -1;
     let sackOk = false;
-    if (syn.headerLen() > 20) {
+    const bits = this.layer.synOptionBits(syn);
+    if (bits >= 0) {
+      if (bits & 0x20) peerMss = bits >>> 6;
+      wscale = (bits & 0xf) - 1;
+      sackOk = (bits & 0x10) !== 0;
+    } else if (syn.headerLen() > 20) {
       for (const o of syn.options) {
         if (o.kind === 'mss') peerMss = o.mss;
         else if (o.kind === 'wscale') wscale = Math.min(o.shift, 14); // RFC 7323 §2.3: treat > 14 as 14
@@ -374,13 +379,8 @@ export class TcpConnection {
     const wnd = Math.min(this.cfg.recvBuffer, 65535);
     const t = this.layer.segment(this.iss, withAck ? this.rcvNxt : 0, withAck ? SYN | ACK : SYN, wnd);
     this.rcvAdv = this.rcvEdge = seqAdd(this.rcvNxt, wnd);
-    const opts: TcpOption[] = [{ kind: 'mss', mss: this.advMss }];
-    // Linux's order without timestamps: mss, nop, nop, sackOK, nop, wscale.
-    if (withAck ? this.sackOk : this.cfg.sack) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOK' });
-    if (withAck ? this.rcvShift > 0 || this.sndShift > 0 : this.cfg.windowScaling) {
-      opts.push({ kind: 'nop' }, { kind: 'wscale', shift: withAck ? this.rcvShift : this.cfg.windowShift });
-    }
-    t.options = opts;
+    const wscale = withAck ? this.rcvShift > 0 || this.sndShift > 0 : this.cfg.windowScaling;
+    t.options = this.layer.synOptions(this.advMss, withAck ? this.sackOk : this.cfg.sack, wscale ? (withAck ? this.rcvShift : this.cfg.windowShift) : -1);
     if (this.sndMax === this.iss) {
       this.sndMax = seqAdd(this.iss, 1);
       this.rttActive = true;
@@ -506,7 +506,8 @@ export class TcpConnection {
         return;
     }
     const flags = seg.flags;
-    let data = seg.payload;
+    let data = this.layer.payloadOf(seg);
+    const segDataLen = data.length;
     let seq = seg.seq;
 
     // Retransmitted SYN while in SYN-RECEIVED: resend SYN,ACK (Linux tcp_check_req).
@@ -531,7 +532,7 @@ export class TcpConnection {
     if (!acceptable) {
       // A zero-window receiver still takes the ACK and window of a segment at RCV.NXT (§3.10.7.4).
       if (rcvWnd === 0 && seq === this.rcvNxt && flags & ACK && !(flags & (RST | SYN))) {
-        this.processAck(seg);
+        this.processAck(seg, segDataLen);
         if ((this.state as TcpState) === 'CLOSED') return;
       }
       if (!(flags & RST)) this.sendAck();
@@ -574,7 +575,7 @@ export class TcpConnection {
         return;
       }
     }
-    if (!this.processAck(seg)) return;
+    if (!this.processAck(seg, segDataLen)) return;
     if ((this.state as TcpState) === 'CLOSED') return;
 
     // Seventh: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 only).
@@ -591,7 +592,7 @@ export class TcpConnection {
         const d = seqDiff(this.rcvNxt, seq);
         data = data.subarray(Math.min(d, data.length));
         seq = this.rcvNxt;
-        if (d > seg.payload.length) fin = false; // an old FIN
+        if (d > segDataLen) fin = false; // an old FIN
       }
       const wEnd = seqAdd(this.rcvNxt, Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt)));
       if (seqGt(seqAdd(seq, data.length), wEnd)) {
@@ -768,7 +769,7 @@ export class TcpConnection {
   }
 
   private onTimeWait(seg: Tcp): void {
-    const v = timeWaitVerdict(seg, this.rcvNxt);
+    const v = timeWaitVerdict(seg, this.layer.payloadOf(seg).length, this.rcvNxt);
     if (v === 'close' || v === 'reopen') {
       this.toClosed();
       if (v === 'reopen') this.layer.redispatch(seg, this.raddr, this.laddr);
@@ -782,7 +783,7 @@ export class TcpConnection {
    * ACK processing for synchronized states (§3.10.7.4 fifth check). Returns false when the segment
    * must be dropped.
    */
-  private processAck(seg: Tcp): boolean {
+  private processAck(seg: Tcp, segDataLen: number): boolean {
     const ack = seg.ack;
     if (seqGt(ack, this.sndMax)) {
       // Acknowledges something not yet sent.
@@ -802,7 +803,7 @@ export class TcpConnection {
     } else if (
       ack === this.sndUna &&
       this.sndMax !== this.sndUna &&
-      seg.payload.length === 0 &&
+      segDataLen === 0 &&
       !(seg.flags & (SYN | FIN)) &&
       wnd === oldWnd &&
       wnd !== 0
@@ -1164,23 +1165,28 @@ export class TcpConnection {
       if (tm.time <= at) return;
       tm.cancel();
     }
-    this.tTimer = this.layer.sched.at(at, (this.tFn ??= () => this.onTimer()), this.layer.labelRto);
+    this.tTimer = this.layer.sched.atWith(at, fireRto, this, this.layer.labelRto, tm);
   }
-  private tFn: (() => void) | null = null;
 
-  private onTimer(): void {
-    this.tTimer = null;
-    if (this.tAt < 0) return;
+  /** @internal */
+  onTimer(): void {
+    const tm = this.tTimer;
+    if (this.tAt < 0) {
+      this.tTimer = null; // an idle connection keeps no spent timer
+      return;
+    }
     const now = this.layer.sched.now;
     if (this.tAt > now) {
-      this.tTimer = this.layer.sched.at(this.tAt, this.tFn!, this.layer.labelRto);
+      this.tTimer = this.layer.sched.atWith(this.tAt, fireRto, this, this.layer.labelRto, tm);
       return;
     }
     const kind = this.tKind;
     this.tKind = 'none';
     this.tAt = -1;
+    // A handler that re-arms reuses the spent timer.
     if (kind === 'rto') this.onRto();
     else if (kind === 'persist') this.onPersist();
+    if (this.tTimer === tm && tm !== null && !tm.active) this.tTimer = null;
   }
 
   /** Retransmission timeout (RFC 6298 §5.4-5.6, RFC 5681 §3.1 eq. 4, RFC 6582 §4). */
@@ -1254,20 +1260,22 @@ export class TcpConnection {
     const at = this.layer.sched.now + this.cfg.delayedAck;
     this.delackAt = at;
     const tm = this.delackTimer;
-    if (tm !== null && tm.active && tm.time <= at) return;
-    tm?.cancel();
-    this.delackTimer = this.layer.sched.at(at, (this.dFn ??= () => this.onDelack()), this.layer.labelDelack);
+    if (tm !== null && tm.active) {
+      if (tm.time <= at) return;
+      tm.cancel();
+    }
+    this.delackTimer = this.layer.sched.atWith(at, fireDelack, this, this.layer.labelDelack, tm);
   }
-  private dFn: (() => void) | null = null;
 
-  private onDelack(): void {
-    this.delackTimer = null;
-    if (this.delackAt < 0) return;
-    const now = this.layer.sched.now;
-    if (this.delackAt > now) {
-      this.delackTimer = this.layer.sched.at(this.delackAt, this.dFn!, this.layer.labelDelack);
+  /** @internal */
+  onDelack(): void {
+    const tm = this.delackTimer;
+    if (this.delackAt > this.layer.sched.now) {
+      this.delackTimer = this.layer.sched.atWith(this.delackAt, fireDelack, this, this.layer.labelDelack, tm);
       return;
     }
+    this.delackTimer = null;
+    if (this.delackAt < 0) return;
     this.delackAt = -1;
     if (this.ackPending && this.state !== 'CLOSED') this.sendAck();
   }
@@ -1281,21 +1289,24 @@ export class TcpConnection {
       if (tm.time <= at) return;
       tm.cancel();
     }
-    this.lTimer = this.layer.sched.at(at, (this.lFn ??= () => this.onLong()), this.layer.labelLong);
+    this.lTimer = this.layer.sched.atWith(at, fireLong, this, this.layer.labelLong, tm);
   }
-  private lFn: (() => void) | null = null;
 
   private stopLong(): void {
     this.lKind = 'none';
     this.lAt = -1;
   }
 
-  private onLong(): void {
-    this.lTimer = null;
-    if (this.lAt < 0) return;
+  /** @internal */
+  onLong(): void {
+    const tm = this.lTimer;
+    if (this.lAt < 0) {
+      this.lTimer = null;
+      return;
+    }
     const now = this.layer.sched.now;
     if (this.lAt > now) {
-      this.lTimer = this.layer.sched.at(this.lAt, this.lFn!, this.layer.labelLong);
+      this.lTimer = this.layer.sched.atWith(this.lAt, fireLong, this, this.layer.labelLong, tm);
       return;
     }
     const kind = this.lKind;
@@ -1311,6 +1322,7 @@ export class TcpConnection {
         this.onKeepalive();
         break;
     }
+    if (this.lTimer === tm && tm !== null && !tm.active) this.lTimer = null;
   }
 
   /** Keep-alive (RFC 1122 §4.2.3.6): probe <SEQ=SND.UNA-1> after idle time, give up after N probes. */
@@ -1351,10 +1363,8 @@ export class TcpConnection {
     // callbacks) now rather than keep them for up to 2*MSL.
     this.tTimer?.cancel();
     this.tTimer = null;
-    this.tFn = null;
     this.delackTimer?.cancel();
     this.delackTimer = null;
-    this.dFn = null;
     this.armLong('time-wait', this.cfg.timeWait);
     this.layer.stats.timeWaitEntered++;
   }
@@ -1368,7 +1378,7 @@ export class TcpConnection {
       this.owner = null;
       o.onClosed();
     }
-    if (this.state === 'TIME-WAIT' && this.owner === null && this.listener === null && this.recvq === null && this.lTimer !== null) this.compact();
+    if (this.state === 'TIME-WAIT' && this.owner === null && this.listener === null && this.recvq === null && this.lTimer !== null && this.lTimer.active) this.compact();
   }
 
   /** Hands TIME-WAIT to a TimeWaitConn in this block's table place (Linux inet_twsk). */
@@ -1376,9 +1386,9 @@ export class TcpConnection {
     const tm = this.lTimer!;
     const tw = new TimeWaitConn(this.layer, this.laddr, this.lport, this.raddr, this.rport, this.sndNxt, this.rcvNxt, this.windowField(), this.mss, this.cwnd, this.rto, this.srtt, this.retransmits, this.keepaliveProbesSent, this.lAt, tm);
     // The same scheduler entry now calls the record, so event order is unchanged.
-    if (tm.active) tm.fn = tw.fn;
+    tm.fn = fireTimeWait as () => void;
+    tm.arg = tw;
     this.lTimer = null;
-    this.lFn = null;
     this.stopLong();
     this.layer.replaceEntry(this, tw);
   }
@@ -1490,8 +1500,6 @@ export class TimeWaitConn {
   /** @internal */
   hashNext: TcpEntry | null = null;
   state: TcpState = 'TIME-WAIT';
-  /** @internal The 2*MSL timer's callback. */
-  readonly fn: () => void;
 
   constructor(
     readonly layer: TcpLayer,
@@ -1511,9 +1519,7 @@ export class TimeWaitConn {
     private readonly probes: number,
     private at: number,
     private timer: Timer | null,
-  ) {
-    this.fn = () => this.onTimer();
-  }
+  ) {}
 
   get owner(): null {
     return null;
@@ -1533,7 +1539,7 @@ export class TimeWaitConn {
 
   /** TcpConnection.onTimeWait. */
   onSegment(seg: Tcp): void {
-    const v = timeWaitVerdict(seg, this.rcvNxt);
+    const v = timeWaitVerdict(seg, this.layer.payloadOf(seg).length, this.rcvNxt);
     if (v === 'close' || v === 'reopen') {
       this.toClosed();
       if (v === 'reopen') this.layer.redispatch(seg, this.raddr, this.laddr);
@@ -1557,14 +1563,17 @@ export class TimeWaitConn {
       if (tm.time <= at) return;
       tm.cancel();
     }
-    this.timer = this.layer.sched.at(at, this.fn, this.layer.labelLong);
+    this.timer = this.layer.sched.atWith(at, fireTimeWait, this, this.layer.labelLong, tm);
   }
 
-  private onTimer(): void {
-    this.timer = null;
-    if (this.at < 0) return;
+  /** @internal */
+  onTimer(): void {
+    if (this.at < 0) {
+      this.timer = null;
+      return;
+    }
     if (this.at > this.layer.sched.now) {
-      this.timer = this.layer.sched.at(this.at, this.fn, this.layer.labelLong);
+      this.timer = this.layer.sched.atWith(this.at, fireTimeWait, this, this.layer.labelLong, this.timer);
       return;
     }
     this.at = -1;
@@ -1584,3 +1593,10 @@ export class TimeWaitConn {
     return this.at >= 0 ? { kind: 'timewait', remaining: this.at - this.layer.sched.now, retries: this.probes } : null;
   }
 }
+
+// Timer callbacks shared by every connection (the scheduler passes the connection), so arming a
+// timer allocates no closure.
+const fireRto = (c: TcpConnection): void => c.onTimer();
+const fireDelack = (c: TcpConnection): void => c.onDelack();
+const fireLong = (c: TcpConnection): void => c.onLong();
+const fireTimeWait = (c: TimeWaitConn): void => c.onTimer();

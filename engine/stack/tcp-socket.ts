@@ -571,7 +571,7 @@ export class TcpServer extends Emitter<ServerEvents> implements ListenerOwner {
   /** @internal ListenerOwner: a connection leaves the accept queue. */
   accept(conn: TcpConnection): void {
     const o = this.opts;
-    const s = new TcpSocket(this.layer, { allowHalfOpen: o.allowHalfOpen ?? false, app: o.app });
+    const s = new TcpSocket(this.layer, o);
     s.attach(conn);
     if (this.open.size >= this.maxConnections) {
       s.destroy();

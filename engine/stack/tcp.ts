@@ -14,7 +14,7 @@ import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/i
 import type { Scheduler } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
 import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
-import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto } from '../wire/tcp.ts';
+import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto, type TcpOption } from '../wire/tcp.ts';
 import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpEntry, type TcpState } from './tcp-conn.ts';
 import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-buffer.ts';
@@ -25,6 +25,7 @@ export { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions, type Soc
 const MS = 1_000_000;
 const SEC = 1_000_000_000;
 const { FIN, SYN, RST, ACK } = TcpFlag;
+const NO_DATA = new Uint8Array(0);
 
 /** Options of a TcpLayer; times in virtual nanoseconds. */
 export interface TcpOptions {
@@ -171,31 +172,17 @@ function resolve(o: TcpOptions): TcpConfig {
   };
 }
 
-/** Above this many (raddr, rport) keys a port's connections get a hash index. */
-const INDEX_AT = 8;
-
 /**
- * The connections of one local port: one head per (raddr, rport) — the newest connection, chained
- * to older ones with other local addresses by nextSameKey — in a list kept in key insertion order
- * (the order `ss` lists them), plus a hash index by small-integer keys once there are many.
+ * The connections of one local port, for table order only: one head per (raddr, rport) — the newest
+ * connection, chained to older ones with other local addresses by nextSameKey — in key insertion
+ * order (the order `ss` lists them). Groups are listed in the order they were created.
  */
 class PortGroup {
   first: TcpEntry | null = null;
   last: TcpEntry | null = null;
-  private size = 0;
-  /** Small-integer key → first head in its bucket (chained by hashNext). */
-  private index: Map<number, TcpEntry> | null = null;
-
-  find(raddr: Ipv4Addr, rport: number): TcpEntry | null {
-    const idx = this.index;
-    let h = idx === null ? this.first : (idx.get(keyOf(raddr, rport)) ?? null);
-    if (idx === null) {
-      while (h !== null && (h.raddr !== raddr || h.rport !== rport)) h = h.grpNext;
-    } else {
-      while (h !== null && (h.raddr !== raddr || h.rport !== rport)) h = h.hashNext;
-    }
-    return h;
-  }
+  prevGroup: PortGroup | null = null;
+  nextGroup: PortGroup | null = null;
+  constructor(readonly port: number) {}
 
   append(c: TcpEntry): void {
     c.grpPrev = this.last;
@@ -203,24 +190,9 @@ class PortGroup {
     if (this.last === null) this.first = c;
     else this.last.grpNext = c;
     this.last = c;
-    this.size++;
-    const idx = this.index;
-    if (idx !== null) {
-      const k = keyOf(c.raddr, c.rport);
-      c.hashNext = idx.get(k) ?? null;
-      idx.set(k, c);
-    } else if (this.size > INDEX_AT) {
-      const m = new Map<number, TcpEntry>();
-      for (let h = this.first; h !== null; h = h.grpNext) {
-        const k = keyOf(h.raddr, h.rport);
-        h.hashNext = m.get(k) ?? null;
-        m.set(k, h);
-      }
-      this.index = m;
-    }
   }
 
-  /** Puts `c` in head `old`'s place (list position and bucket). */
+  /** Puts `c` in head `old`'s place. */
   replace(old: TcpEntry, c: TcpEntry): void {
     const p = old.grpPrev;
     const n = old.grpNext;
@@ -231,18 +203,6 @@ class PortGroup {
     if (n === null) this.last = c;
     else n.grpPrev = c;
     old.grpPrev = old.grpNext = null;
-    const idx = this.index;
-    if (idx !== null) {
-      const k = keyOf(old.raddr, old.rport);
-      c.hashNext = old.hashNext;
-      let b = idx.get(k)!;
-      if (b === old) idx.set(k, c);
-      else {
-        while (b.hashNext !== old) b = b.hashNext!;
-        b.hashNext = c;
-      }
-      old.hashNext = null;
-    }
   }
 
   remove(c: TcpEntry): void {
@@ -253,26 +213,14 @@ class PortGroup {
     if (n === null) this.last = p;
     else n.grpPrev = p;
     c.grpPrev = c.grpNext = null;
-    this.size--;
-    const idx = this.index;
-    if (idx !== null) {
-      const k = keyOf(c.raddr, c.rport);
-      let b = idx.get(k)!;
-      if (b === c) {
-        if (c.hashNext === null) idx.delete(k);
-        else idx.set(k, c.hashNext);
-      } else {
-        while (b.hashNext !== c) b = b.hashNext!;
-        b.hashNext = c.hashNext;
-      }
-      c.hashNext = null;
-    }
   }
 }
 
-/** A small-integer (Smi) key for (raddr, rport); collisions are chained. */
-function keyOf(raddr: Ipv4Addr, rport: number): number {
-  return (Math.imul(raddr, 0x9e3779b1) ^ rport) & 0x3fffffff;
+/** Bucket of (lport, raddr, rport) in a table of mask + 1 buckets. */
+function bucketOf(lport: number, raddr: Ipv4Addr, rport: number, mask: number): number {
+  let h = Math.imul(raddr, 0x9e3779b1) ^ ((lport << 16) | rport);
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  return (h ^ (h >>> 13)) & mask;
 }
 
 /** 32-bit finalizer of MurmurHash3. */
@@ -310,8 +258,16 @@ export class TcpLayer {
   readonly labelDelack: string;
   readonly labelLong: string;
   readonly labelSocket: string;
-  /** lport → its connections (see PortGroup). */
-  private readonly conns = new Map<number, PortGroup>();
+  /**
+   * The table: chained hash buckets of heads by (lport, raddr, rport), linked by hashNext; a head
+   * chains the other local addresses of its key by nextSameKey. Lookup touches nothing else.
+   */
+  private buckets: (TcpEntry | null)[] = new Array<TcpEntry | null>(64).fill(null);
+  private heads = 0;
+  /** Table order for `ss`: port groups by port (in chunks of 256), and in creation order. */
+  private readonly groups: (PortGroup | undefined)[][] = [];
+  private firstGroup: PortGroup | null = null;
+  private lastGroup: PortGroup | null = null;
   private readonly listeners = new Map<number, TcpListener[]>();
   private connCount = 0;
   private readonly somaxconn: number;
@@ -323,7 +279,26 @@ export class TcpLayer {
   /** Received segments are decoded into this value; nothing keeps it past dispatch. */
   private readonly rxScratch = new Tcp();
   private rxBusy = false;
+  /** Bytes of the segment decoded into rxScratch, while it is dispatched. */
+  private rxBuf: Uint8Array | null = null;
+  private rxStart = 0;
+  private rxEnd = 0;
+  /** parseHost's last answer: apps connect to the same few hosts over and over. */
+  private lastHost: string | undefined = undefined;
+  private lastHostAddr: Ipv4Addr | null = null;
   private readonly txScratch = new Tcp();
+  /** transmit's request for IP, refilled per segment like txScratch (a nested send gets a fresh one). */
+  private readonly txReq: { dst: Ipv4Addr; src: Ipv4Addr; protocol: number; upper: Tcp[]; payload: Uint8Array | undefined; df: boolean } = {
+    dst: 0,
+    src: 0,
+    protocol: 6,
+    upper: [this.txScratch],
+    payload: undefined,
+    df: true,
+  };
+  private txBusy = false;
+  /** SYN option lists by what they carry; serialize only reads them, so connections share them (never edit one). */
+  private readonly synOpts = new Map<number, readonly TcpOption[]>();
 
   constructor(
     readonly host: IpHost,
@@ -331,6 +306,10 @@ export class TcpLayer {
   ) {
     this.cfg = resolve(opts);
     this.sched = host.sched;
+    // Timers with these delays fall due in the order they are armed: FIFO lanes keep them out of
+    // the scheduler's heap (TIME-WAIT alone can hold tens of thousands).
+    const c = this.cfg;
+    for (const d of [c.delayedAck, c.timeWait, c.finTimeout, c.minRto, c.initialRto]) this.sched.addLane(d);
     this.somaxconn = opts.somaxconn ?? 4096;
     [this.portLo, this.portHi] = opts.portRange ?? [32768, 60999];
     const isn = host.random('tcp-isn');
@@ -350,7 +329,10 @@ export class TcpLayer {
   dispose(): void {
     this.binding.dispose();
     for (const c of this.connections()) c.state = 'CLOSED';
-    this.conns.clear();
+    this.buckets = new Array<TcpEntry | null>(64).fill(null);
+    this.heads = 0;
+    this.groups.length = 0;
+    this.firstGroup = this.lastGroup = null;
     this.listeners.clear();
   }
 
@@ -392,32 +374,117 @@ export class TcpLayer {
 
   /** The connection (or TIME-WAIT record) for a 4-tuple, if any. */
   lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpEntry | undefined {
-    const g = this.conns.get(lport);
-    if (g === undefined) return undefined;
-    let c = g.find(raddr, rport);
+    let c = this.findHead(lport, raddr, rport);
     while (c !== null && c.laddr !== laddr) c = c.nextSameKey;
     return c ?? undefined;
   }
 
+  private findHead(lport: number, raddr: Ipv4Addr, rport: number): TcpEntry | null {
+    const b = this.buckets;
+    let h = b[bucketOf(lport, raddr, rport, b.length - 1)] as TcpEntry | null;
+    while (h !== null && (h.rport !== rport || h.raddr !== raddr || h.lport !== lport)) h = h.hashNext;
+    return h;
+  }
+
+  private groupOf(port: number): PortGroup | undefined {
+    const chunk = this.groups[port >>> 8];
+    return chunk === undefined ? undefined : chunk[port & 255];
+  }
+
   private insert(c: TcpConnection): void {
-    let g = this.conns.get(c.lport);
-    if (g === undefined) this.conns.set(c.lport, (g = new PortGroup()));
-    const prev = g.find(c.raddr, c.rport);
+    const prev = this.findHead(c.lport, c.raddr, c.rport);
     if (prev !== null) {
       // The newest connection heads the chain, in its predecessor's place.
-      g.replace(prev, c);
+      this.replaceHead(prev, c);
       c.nextSameKey = prev;
-    } else g.append(c);
+    } else {
+      const port = c.lport;
+      let g = this.groupOf(port);
+      if (g === undefined) {
+        g = new PortGroup(port);
+        (this.groups[port >>> 8] ??= [])[port & 255] = g;
+        g.prevGroup = this.lastGroup;
+        if (this.lastGroup === null) this.firstGroup = g;
+        else this.lastGroup.nextGroup = g;
+        this.lastGroup = g;
+      }
+      g.append(c);
+      // At most one head per two buckets: a lookup that misses (every new connection's) seldom
+      // walks past another entry, which is likely cold (a TIME-WAIT record).
+      if (this.heads * 2 >= this.buckets.length) this.growBuckets();
+      const b = this.buckets;
+      const i = bucketOf(port, c.raddr, c.rport, b.length - 1);
+      c.hashNext = b[i] as TcpEntry | null;
+      b[i] = c;
+      this.heads++;
+    }
     this.connCount++;
+  }
+
+  /** Doubles the buckets. */
+  private growBuckets(): void {
+    const old = this.buckets;
+    const b = new Array<TcpEntry | null>(old.length * 2).fill(null);
+    const mask = b.length - 1;
+    for (let k = 0; k < old.length; k++) {
+      let h = old[k] as TcpEntry | null;
+      while (h !== null) {
+        const next = h.hashNext;
+        const i = bucketOf(h.lport, h.raddr, h.rport, mask);
+        h.hashNext = b[i] as TcpEntry | null;
+        b[i] = h;
+        h = next;
+      }
+    }
+    this.buckets = b;
+  }
+
+  /** Puts `c` in head `old`'s place: in its port group and in its bucket. */
+  private replaceHead(old: TcpEntry, c: TcpEntry): void {
+    (this.groupOf(old.lport) as PortGroup).replace(old, c);
+    const b = this.buckets;
+    const i = bucketOf(old.lport, old.raddr, old.rport, b.length - 1);
+    c.hashNext = old.hashNext;
+    let h = b[i] as TcpEntry;
+    if (h === old) b[i] = c;
+    else {
+      while (h.hashNext !== old) h = h.hashNext as TcpEntry;
+      h.hashNext = c;
+    }
+    old.hashNext = null;
+  }
+
+  /** Removes head `c`, the last of its key. */
+  private removeHead(c: TcpEntry): void {
+    const port = c.lport;
+    const g = this.groupOf(port) as PortGroup;
+    g.remove(c);
+    if (g.first === null) {
+      (this.groups[port >>> 8] as (PortGroup | undefined)[])[port & 255] = undefined;
+      const p = g.prevGroup;
+      const n = g.nextGroup;
+      if (p === null) this.firstGroup = n;
+      else p.nextGroup = n;
+      if (n === null) this.lastGroup = p;
+      else n.prevGroup = p;
+    }
+    const b = this.buckets;
+    const i = bucketOf(port, c.raddr, c.rport, b.length - 1);
+    let h = b[i] as TcpEntry;
+    if (h === c) b[i] = c.hashNext;
+    else {
+      while (h.hashNext !== c) h = h.hashNext as TcpEntry;
+      h.hashNext = c.hashNext;
+    }
+    c.hashNext = null;
+    this.heads--;
   }
 
   /** @internal Puts a TIME-WAIT record in a connection's place in the table. */
   replaceEntry(old: TcpConnection, tw: TcpEntry): void {
-    const g = this.conns.get(old.lport);
-    if (g === undefined) return;
-    let head = g.find(old.raddr, old.rport);
+    let head = this.findHead(old.lport, old.raddr, old.rport);
     if (head === null) return;
-    if (head === old) g.replace(old, tw);
+    if (head === old) this.replaceHead(old, tw);
     else {
       while (head.nextSameKey !== null && head.nextSameKey !== old) head = head.nextSameKey;
       if (head.nextSameKey !== old) return;
@@ -436,16 +503,11 @@ export class TcpLayer {
       else l.synQueue--;
       c.listener = null;
     }
-    const g = this.conns.get(c.lport);
-    if (g === undefined) return;
-    let head = g.find(c.raddr, c.rport);
+    let head = this.findHead(c.lport, c.raddr, c.rport);
     if (head === null) return;
     if (head === c) {
-      if (c.nextSameKey !== null) g.replace(c, c.nextSameKey);
-      else {
-        g.remove(c);
-        if (g.first === null) this.conns.delete(c.lport);
-      }
+      if (c.nextSameKey !== null) this.replaceHead(c, c.nextSameKey);
+      else this.removeHead(c);
     } else {
       while (head.nextSameKey !== null && head.nextSameKey !== c) head = head.nextSameKey;
       if (head.nextSameKey !== c) return;
@@ -462,7 +524,7 @@ export class TcpLayer {
 
   /** Every connection, in table order (TIME-WAIT ones as read-only records). */
   *connections(): IterableIterator<TcpEntry> {
-    for (const g of this.conns.values()) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpEntry | null = h; x; x = x.nextSameKey) yield x;
+    for (let g = this.firstGroup; g !== null; g = g.nextGroup) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpEntry | null = h; x; x = x.nextSameKey) yield x;
   }
 
   /** Count of connections per RFC state. */
@@ -515,7 +577,7 @@ export class TcpLayer {
     const range = this.portHi - this.portLo + 1;
     for (let i = 0; i < range; i++) {
       const p = this.portLo + ((this.nextPort - this.portLo + i) % range);
-      if (!this.portInUse(p) && !this.conns.has(p)) {
+      if (!this.portInUse(p) && this.groupOf(p) === undefined) {
         this.nextPort = p + 1 > this.portHi ? this.portLo : p + 1;
         return p;
       }
@@ -604,10 +666,14 @@ export class TcpLayer {
       return;
     }
     this.rxBusy = true;
+    this.rxBuf = b;
+    this.rxStart = start;
+    this.rxEnd = end;
     try {
       this.dispatch(t, d.src, d.dst);
     } finally {
       this.rxBusy = false;
+      this.rxBuf = null;
     }
   }
 
@@ -623,6 +689,40 @@ export class TcpLayer {
       return;
     }
     this.replyClosed(t, src, dst);
+  }
+
+  /**
+   * @internal The SYN options a connection uses, read from the bytes of `seg` when it is the segment
+   * being dispatched (no option objects are built): bits 0-3 window shift + 1 (0: none), bit 4
+   * SACK-permitted, bit 5 MSS present, bits 6-21 the MSS. -1 when `seg` is some other value.
+   */
+  synOptionBits(seg: Tcp): number {
+    const b = this.rxBuf;
+    if (seg !== this.rxScratch || b === null) return -1;
+    const start = this.rxStart;
+    const end = start + ((b[start + 12] as number) >>> 4) * 4;
+    let r = 0;
+    // The area passed decodeTcpInto's checks: every option has a valid length byte.
+    for (let i = start + 20; i < end; ) {
+      const kind = b[i] as number;
+      if (kind === 0) break;
+      if (kind === 1) {
+        i++;
+        continue;
+      }
+      if (kind === 2) r = (r & 0x1f) | 0x20 | ((((b[i + 2] as number) << 8) | (b[i + 3] as number)) << 6);
+      else if (kind === 3) r = (r & ~0xf) | (Math.min(b[i + 2] as number, 14) + 1); // RFC 7323 §2.3: > 14 is 14
+      else if (kind === 4) r |= 0x10;
+      i += b[i + 1] as number;
+    }
+    return r;
+  }
+
+  /** @internal seg.payload, without making a view when the segment being dispatched carries no data. */
+  payloadOf(seg: Tcp): Uint8Array {
+    const b = this.rxBuf;
+    if (seg === this.rxScratch && b !== null && this.rxEnd - this.rxStart === ((b[this.rxStart + 12] as number) >>> 4) * 4) return NO_DATA;
+    return seg.payload;
   }
 
   /** @internal A SYN that reopened a TIME-WAIT 4-tuple goes to the listener. */
@@ -667,7 +767,7 @@ export class TcpLayer {
     if (!this.host.isLocalAddress(dst)) return;
     if (f & ACK) this.sendReset(dst, src, t.dstPort, t.srcPort, t.ack, 0, false);
     else {
-      const len = t.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+      const len = this.payloadOf(t).length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
       this.sendReset(dst, src, t.dstPort, t.srcPort, 0, seqAdd(t.seq, len), true);
     }
   }
@@ -710,7 +810,39 @@ export class TcpLayer {
   /** @internal Hands one segment to IP (DF set for PMTUD, RFC 1191). */
   transmit(laddr: Ipv4Addr, raddr: Ipv4Addr, t: Tcp, payload: Uint8Array | undefined): void {
     this.stats.segsOut++;
-    this.host.sendIp({ dst: raddr, src: laddr, protocol: 6, upper: [t], payload, df: true });
+    if (t !== this.txScratch || this.txBusy) {
+      this.host.sendIp({ dst: raddr, src: laddr, protocol: 6, upper: [t], payload, df: true });
+      return;
+    }
+    const req = this.txReq;
+    req.dst = raddr;
+    req.src = laddr;
+    req.payload = payload;
+    this.txBusy = true;
+    try {
+      this.host.sendIp(req);
+    } finally {
+      this.txBusy = false;
+      req.payload = undefined;
+    }
+  }
+
+  /**
+   * @internal The options of a SYN or SYN,ACK in Linux's order without timestamps: mss, nop, nop,
+   * sackOK, nop, wscale (`shift` < 0: no window scale option).
+   */
+  synOptions(mss: number, sackOk: boolean, shift: number): TcpOption[] {
+    const key = mss * 32 + (sackOk ? 16 : 0) + (shift + 1);
+    let o = this.synOpts.get(key);
+    if (o === undefined) {
+      const opts: TcpOption[] = [{ kind: 'mss', mss }];
+      if (sackOk) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOK' });
+      if (shift >= 0) opts.push({ kind: 'nop' }, { kind: 'wscale', shift });
+      // Not frozen: serialize iterates option lists, and a frozen array takes a slower, allocating path.
+      o = opts;
+      this.synOpts.set(key, o);
+    }
+    return o as TcpOption[];
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -760,7 +892,11 @@ export class TcpLayer {
 
   /** Parses a dotted-quad host option (no name resolution in the stack). */
   parseHost(host: string | undefined): Ipv4Addr | null {
-    if (host === undefined || host === 'localhost') return parseIpv4Addr('127.0.0.1');
-    return parseIpv4Addr(host);
+    if (host === undefined || host === 'localhost') host = '127.0.0.1';
+    if (host !== this.lastHost) {
+      this.lastHostAddr = parseIpv4Addr(host);
+      this.lastHost = host;
+    }
+    return this.lastHostAddr;
   }
 }

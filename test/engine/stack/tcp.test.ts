@@ -191,6 +191,17 @@ describe('engine/stack/tcp', () => {
       );
     });
 
+    it("takes the SYN's MSS, SACK-permitted and a window shift above 14 as 14 (RFC 7323 §2.3)", () => {
+      const t = withRawPeer();
+      t.ta.createServer(() => {}).listen(80);
+      t.sched.runUntil(1);
+      t.peer.send(ADDR_A, seg(SYN, { sport: 5000, dport: 80, seq: 1000, mss: 1000, sackOk: true, wscale: 15 }));
+      t.sched.runUntil(5 * MS);
+      expectTcp(t.peer.take()[0], flags('S.'), mss(1460), sackOk, wscale(7));
+      const c = [...t.ta.connections()][0] as { mss: number; sndShift: number; sackOk: boolean };
+      assert.deepEqual([c.mss, c.sndShift, c.sackOk], [1000, 14, true]);
+    });
+
     it('omits window scale and SACK-permitted when the SYN lacks them; assumes MSS 536', () => {
       const t = withRawPeer();
       const got: Uint8Array[] = [];
