@@ -161,7 +161,6 @@ export class ConntrackEntry {
   /** @internal NAT_SRC | NAT_DST. */
   natFlags = 0;
   /** @internal */ timer: Timer | null = null;
-  /** @internal */ readonly onTimer: () => void;
 
   constructor(
     readonly table: Conntrack,
@@ -175,7 +174,6 @@ export class ConntrackEntry {
   ) {
     this.original = new CtTuple(src, dst, sport, dport, protocol, this, 0);
     this.reply = new CtTuple(dst, src, dport, sport, protocol, this, 1);
-    this.onTimer = () => table.expire(this);
   }
 
   /** [original, reply]. */
@@ -296,6 +294,9 @@ export class Conntrack {
     };
     this.tcpTimeouts = TCP_CT_STATES.map((s) => this.timeouts.tcp[s]);
     this.max = opts.max ?? 262_144;
+    // Every deadline is "now + one of these" when armed: declared, the scheduler queues such timers
+    // in arrival order instead of its heap (thousands of flows in TIME_WAIT cost no heap depth).
+    for (const d of [...this.tcpTimeouts, this.timeouts.udp, this.timeouts.udpStream, this.timeouts.icmp]) sched.addLane(d);
   }
 
   /** Number of confirmed entries. */
@@ -475,7 +476,7 @@ export class Conntrack {
     this.insert(e.original);
     this.insert(e.reply);
     this.live++;
-    e.timer = this.sched.at(Math.max(e.expires, this.sched.now), e.onTimer, 'conntrack');
+    e.timer = this.sched.atWith(Math.max(e.expires, this.sched.now), expireEntry, e, 'conntrack', null);
     const fns = this.createdFns;
     for (let i = 0; i < fns.length; i++) fns[i]!(e);
   }
@@ -500,11 +501,12 @@ export class Conntrack {
 
   /** @internal The entry's timer fired. */
   expire(e: ConntrackEntry): void {
+    const spent = e.timer;
     e.timer = null;
     if (!e.confirmed) return;
     const now = this.sched.now;
     if (e.expires > now) {
-      e.timer = this.sched.at(e.expires, e.onTimer, 'conntrack');
+      e.timer = this.sched.atWith(e.expires, expireEntry, e, 'conntrack', spent);
       return;
     }
     this.stats.expired++;
@@ -517,7 +519,7 @@ export class Conntrack {
     const t = e.timer;
     if (t !== null && t.time > expires) {
       t.cancel();
-      e.timer = this.sched.at(expires, e.onTimer, 'conntrack');
+      e.timer = this.sched.atWith(expires, expireEntry, e, 'conntrack', null);
     }
   }
 
@@ -643,6 +645,11 @@ export class Conntrack {
     new IcmpView(icmp).fillChecksum();
     return true;
   }
+}
+
+/** One timer callback for every entry (the entry is the timer's argument). */
+function expireEntry(e: ConntrackEntry): void {
+  e.table.expire(e);
 }
 
 /** A 30-bit hash of a tuple (Murmur3-style mixing), small enough to stay a V8 small integer. */
