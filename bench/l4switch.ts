@@ -85,7 +85,7 @@ export function pps(frames: Uint8Array[], rx: L4Switch['outside'], packets: numb
 /**
  * `n` new connections, 64 in flight, per wall second. Both ends close at once, so both keep the
  * connection in TIME-WAIT and one client has at most 28,232 ephemeral ports (32768–60999) to use:
- * `n` stays below that. run() warms the code up on a first, smaller run (JIT), then measures.
+ * `n` stays below that.
  */
 export function connectionsPerSecond(n: number): number {
   const net = new Network({ seed: 2 });
@@ -152,8 +152,10 @@ export async function run(): Promise<Row[]> {
   const drops = [...plain.sw.counters.drops].filter(([k]) => k !== 'no-carrier');
   if (drops.length > 0) throw new Error(`bench: unexpected drops ${JSON.stringify(drops)}`);
   if (plain.sw.sessions().length !== 1000) throw new Error(`bench: ${plain.sw.sessions().length} sessions`);
-  connectionsPerSecond(5_000); // warm-up
-  const conns = connectionsPerSecond(20_000);
+  // One run to warm the code up (JIT), then the best of three, as the packet rates take the best of five.
+  connectionsPerSecond(20_000);
+  let conns = 0;
+  for (let i = 0; i < 3; i++) conns = Math.max(conns, connectionsPerSecond(20_000));
   const cap = switchOnly(1000, true);
   const captured = pps(cap.frames, cap.sw.outside, n / 2);
   if (cap.written() === 0) throw new Error('bench: the capture wrote nothing');

@@ -129,6 +129,8 @@ export class Node implements IpHost, NeighbourOwner {
   private readonly ifs = new Map<string, Interface>();
   private ifList: Interface[] = [];
   private localAddrs = new Set<Ipv4Addr>();
+  /** Directed broadcast addresses of the interfaces' subnets (rebuilt with localAddrs). */
+  private bcastAddrs = new Set<Ipv4Addr>();
   private readonly handlers: (ProtocolHandler | undefined)[] = new Array(256);
   private icmpListeners: IcmpListener[] = [];
   private readonly ctxPool: HookContext[] = [];
@@ -316,7 +318,7 @@ export class Node implements IpHost, NeighbourOwner {
     if (this.isLocalAddress(dst)) return this.lo.mtu;
     const r = this.lookupRoute(dst);
     if (r === null) return 0;
-    let mtu = this.ifs.get(r.dev)?.mtu ?? 0;
+    let mtu = r.iface?.mtu ?? 0;
     const p = this.pmtu.get(dst);
     if (p !== undefined) {
       if (p.expires <= this.sched.now) this.pmtu.delete(dst);
@@ -494,7 +496,7 @@ export class Node implements IpHost, NeighbourOwner {
       this.sendIcmpError(ip.bytes, ICMP_DEST_UNREACH, ICMP_UNREACH_NET);
       return;
     }
-    const outIf = this.ifs.get(route.dev)!;
+    const outIf = route.iface!;
     // RFC 1812 §5.3.1: a datagram whose TTL would reach 0 is discarded with ICMP time exceeded.
     if (ip.ttl <= 1) {
       this.countDrop('ttl-exceeded');
@@ -678,7 +680,7 @@ export class Node implements IpHost, NeighbourOwner {
           const first = this.ifList.find((i) => !i.loopback && i.up && i.addresses.length > 0);
           if (first === undefined) return 'no-route';
           ctx.outIf = first;
-        } else ctx.outIf = this.ifs.get(route.dev)!;
+        } else ctx.outIf = route.iface!;
         ctx.nexthop = route !== null && route.gateway !== 0 ? route.gateway : dst;
       }
       // The route's MTU includes a learned path MTU (RFC 1191), as Linux's dst_mtu does.
@@ -780,10 +782,7 @@ export class Node implements IpHost, NeighbourOwner {
   }
 
   private isBroadcast(a: Ipv4Addr): boolean {
-    if (a === IPV4_BROADCAST) return true;
-    const l = this.ifList;
-    for (let i = 0; i < l.length; i++) if (l[i]!.isBroadcastFor(a)) return true;
-    return false;
+    return a === IPV4_BROADCAST || this.bcastAddrs.has(a);
   }
 
   private lookupRoute(dst: Ipv4Addr): Route | null {
@@ -810,9 +809,16 @@ export class Node implements IpHost, NeighbourOwner {
   /** @internal An interface's addresses or admin state changed: local addresses and connected routes follow. */
   interfaceChanged(iface: Interface): void {
     const local = new Set<Ipv4Addr>();
-    for (const i of this.ifList) for (const a of i.addresses) local.add(a.addr);
-    if (!this.ifList.includes(iface)) for (const a of iface.addresses) local.add(a.addr);
+    const bcast = new Set<Ipv4Addr>();
+    const all = this.ifList.includes(iface) ? this.ifList : [...this.ifList, iface];
+    for (const i of all) {
+      for (const a of i.addresses) {
+        local.add(a.addr);
+        if (a.broadcast !== 0) bcast.add(a.broadcast);
+      }
+    }
     this.localAddrs = local;
+    this.bcastAddrs = bcast;
     this.routeTable.removeWhere((r) => r.proto === 'kernel');
     for (const i of this.ifList) {
       if (!i.up || i.loopback) continue;
@@ -827,7 +833,10 @@ export class Node implements IpHost, NeighbourOwner {
 
   /** Routes through an interface that is down are kept but unusable (Linux marks them dead/linkdown). */
   private refreshRouteState(): void {
-    for (const r of this.routeTable.routes()) r.dead = !(this.ifs.get(r.dev)?.up ?? false);
+    for (const r of this.routeTable.routes()) {
+      r.iface = this.ifs.get(r.dev) ?? null;
+      r.dead = !(r.iface?.up ?? false);
+    }
     this.routeTable.version++;
   }
 

@@ -4,6 +4,7 @@
  * `toString()` of a route is `ip route` output.
  */
 import { ipv4, ipv4ToString, parseCidr, prefixMask, type Ipv4Addr } from '../wire/addr.ts';
+import type { Interface } from './interface.ts';
 
 export type RouteProto = 'kernel' | 'static' | 'boot';
 
@@ -25,6 +26,8 @@ export class Route {
   readonly mask: number;
   /** The route's interface is down: kept, but skipped by lookups (Linux's dead/linkdown). */
   dead = false;
+  /** @internal The interface `dev` names, resolved by the node when routes change (not per packet). */
+  iface: Interface | null = null;
   constructor(
     dst: Ipv4Addr,
     readonly prefix: number,
