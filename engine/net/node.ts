@@ -37,7 +37,7 @@ import {
   isIcmpErrorType,
 } from '../wire/icmp.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, Ipv4, Ipv4View, decrementTtl } from '../wire/ipv4.ts';
-import { EMPTY, serialize, type Layer } from '../wire/layer.ts';
+import { EMPTY, serialize, serialize3 } from '../wire/layer.ts';
 import type { RandomStream } from '../sim/random.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import { sec, type Nanos } from '../sim/time.ts';
@@ -141,7 +141,6 @@ export class Node implements IpHost, NeighbourOwner {
   private ctHooks: Disposable[] = [];
   /** sendIp's reusable datagram header and [Ethernet, IPv4, upper] list (see sendIp). */
   private readonly ipScratch = new Ipv4();
-  private readonly layerScratch: Layer[] = [ETH_IPV4, this.ipScratch, ETH_IPV4];
   private ipScratchBusy = false;
 
   constructor(network: Network, name: string, opts: NodeOptions = {}) {
@@ -364,16 +363,11 @@ export class Node implements IpHost, NeighbourOwner {
     if (nested) {
       frame = serialize([eth, ip, ...o.upper], payload);
     } else {
-      const layers = this.layerScratch;
-      const one = o.upper.length === 1;
-      layers[0] = eth;
-      if (one) layers[2] = o.upper[0]!;
       this.ipScratchBusy = true;
       try {
-        frame = serialize(one ? layers : [eth, ip, ...o.upper], payload);
+        frame = o.upper.length === 1 ? serialize3(eth, ip, o.upper[0]!, payload) : serialize([eth, ip, ...o.upper], payload);
       } finally {
         this.ipScratchBusy = false;
-        layers[2] = ETH_IPV4; // drop the reference to the caller's layer
       }
     }
     return this.output(frame, o.note);
