@@ -64,6 +64,9 @@ const TCP_TABLE: readonly (readonly (readonly number[])[])[] = [
   ],
 ];
 
+/** TCP_TABLE as one array indexed [dir][index][state] → dir * 60 + index * 10 + state (one load per packet). */
+const TCP_NEXT = Int8Array.from(TCP_TABLE.flat(2));
+
 /** get_conntrack_index(): which row of the table a segment's flags select. */
 function tcpIndex(flags: number): number {
   if (flags & TcpFlag.RST) return 4;
@@ -274,7 +277,11 @@ export class Conntrack {
   readonly timeouts: ConntrackTimeouts;
   readonly max: number;
   private readonly tcpTimeouts: Nanos[];
-  private readonly buckets = new Map<number, CtTuple>();
+  // Chained hash table of tuples indexed by `hash & mask` (an array index is several times cheaper than
+  // a Map lookup, and every forwarded packet does one); doubled when tuples outnumber buckets.
+  private buckets: (CtTuple | null)[] = new Array<CtTuple | null>(1024).fill(null);
+  private mask = 1023;
+  private tupleCount = 0;
   private live = 0;
   private nextId = 1;
   private createdFns: ((e: ConntrackEntry) => void)[] = [];
@@ -307,7 +314,7 @@ export class Conntrack {
   /** Confirmed entries, oldest first (conntrack -L). */
   entries(): ConntrackEntry[] {
     const out: ConntrackEntry[] = [];
-    for (const head of this.buckets.values()) {
+    for (const head of this.buckets) {
       for (let t: CtTuple | null = head; t !== null; t = t.next) if (t.dir === 0) out.push(t.entry);
     }
     return out.sort((a, b) => a.id - b.id);
@@ -325,7 +332,7 @@ export class Conntrack {
 
   /** The tuple (and so entry and direction) a packet with these fields belongs to. */
   find(protocol: number, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number): CtTuple | null {
-    for (let t = this.buckets.get(hash(protocol, src, dst, sport, dport)) ?? null; t !== null; t = t.next) {
+    for (let t: CtTuple | null = this.buckets[hash(protocol, src, dst, sport, dport) & this.mask]!; t !== null; t = t.next) {
       if (t.src === src && t.dst === dst && t.sport === sport && t.dport === dport && t.protocol === protocol) return t;
     }
     return null;
@@ -412,7 +419,7 @@ export class Conntrack {
     }
     let timeout: Nanos;
     if (proto === IPPROTO_TCP) {
-      const next = TCP_TABLE[dir]![tcpIndex(flags)]![e.tcpState]!;
+      const next = TCP_NEXT[dir * 60 + tcpIndex(flags) * 10 + e.tcpState]!;
       if (next >= 0) {
         if (next === sES && e.tcpState === sSR) e.assured = true;
         e.tcpState = next;
@@ -524,23 +531,48 @@ export class Conntrack {
   }
 
   private insert(t: CtTuple): void {
-    const h = hash(t.protocol, t.src, t.dst, t.sport, t.dport);
-    t.next = this.buckets.get(h) ?? null;
-    this.buckets.set(h, t);
+    if (++this.tupleCount > this.buckets.length) this.grow();
+    const h = hash(t.protocol, t.src, t.dst, t.sport, t.dport) & this.mask;
+    t.next = this.buckets[h]!;
+    this.buckets[h] = t;
   }
 
   private unlink(t: CtTuple): void {
-    const h = hash(t.protocol, t.src, t.dst, t.sport, t.dport);
-    let p = this.buckets.get(h) ?? null;
+    const h = hash(t.protocol, t.src, t.dst, t.sport, t.dport) & this.mask;
+    let p: CtTuple | null = this.buckets[h]!;
     if (p === t) {
-      if (t.next === null) this.buckets.delete(h);
-      else this.buckets.set(h, t.next);
+      this.buckets[h] = t.next;
       t.next = null;
+      this.tupleCount--;
       return;
     }
     while (p !== null && p.next !== t) p = p.next;
-    if (p !== null) p.next = t.next;
+    if (p !== null) {
+      p.next = t.next;
+      this.tupleCount--;
+    }
     t.next = null;
+  }
+
+  private grow(): void {
+    const old = this.buckets;
+    const size = old.length * 2;
+    const b = new Array<CtTuple | null>(size).fill(null);
+    const mask = size - 1;
+    // Each chain keeps its order (newest first), so a lookup finds the same tuple as before.
+    const chain: CtTuple[] = [];
+    for (let i = 0; i < old.length; i++) {
+      for (let t: CtTuple | null = old[i]!; t !== null; t = t.next) chain.push(t);
+      for (let k = chain.length - 1; k >= 0; k--) {
+        const t = chain[k]!;
+        const h = hash(t.protocol, t.src, t.dst, t.sport, t.dport) & mask;
+        t.next = b[h]!;
+        b[h] = t;
+      }
+      chain.length = 0;
+    }
+    this.buckets = b;
+    this.mask = mask;
   }
 
   // --- NAT ----------------------------------------------------------------------------------------
