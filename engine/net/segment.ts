@@ -20,6 +20,11 @@ export interface SegmentOptions {
 
 export class SegmentPort {
   /** @internal */ readonly line: DelayLine;
+  // One-entry caches of the filtering database: the MAC last learned on this port and the destination
+  // last looked up for a frame from it. A link's conversation repeats them frame after frame, so most
+  // frames need no table lookup. Cleared whenever an entry leaves the table.
+  /** @internal */ lastSrc: FdbEntry | null = null;
+  /** @internal */ lastDst: FdbEntry | null = null;
   constructor(
     readonly segment: Segment,
     readonly index: number,
@@ -30,7 +35,8 @@ export class SegmentPort {
   }
 }
 
-interface FdbEntry {
+/** @internal */
+export interface FdbEntry {
   readonly key: number;
   readonly tag: number;
   readonly mac: MacAddr;
@@ -129,6 +135,7 @@ export class Segment {
   /** Forgets every learned MAC. */
   flushMacTable(): void {
     this.fdb.clear();
+    for (const p of this.portList) p.lastSrc = p.lastDst = null;
   }
 
   private find(frame: Uint8Array, o: number): FdbEntry | null {
@@ -139,6 +146,10 @@ export class Segment {
   }
 
   private unlink(e: FdbEntry): void {
+    for (const p of this.portList) {
+      if (p.lastSrc === e) p.lastSrc = null;
+      if (p.lastDst === e) p.lastDst = null;
+    }
     const head = this.fdb.get(e.key) as FdbEntry;
     if (head === e) {
       if (e.next === null) this.fdb.delete(e.key);
@@ -155,17 +166,25 @@ export class Segment {
     if (frame.length < 14) return; // a runt never leaves the switch
     const now = this.network.sched.now;
     if ((frame[6]! & 0x01) === 0) {
-      const e = this.find(frame, 6);
-      if (e === null) {
-        const key = fdbKey(frame, 6);
-        this.fdb.set(key, { key, tag: fdbTag(frame, 6), mac: u48(frame, 6), port: ingress, seen: now, next: this.fdb.get(key) ?? null });
-      } else {
-        e.port = ingress;
-        e.seen = now;
+      let e = ingress.lastSrc;
+      if (e === null || e.key !== fdbKey(frame, 6) || e.tag !== fdbTag(frame, 6)) {
+        e = this.find(frame, 6);
+        if (e === null) {
+          const key = fdbKey(frame, 6);
+          e = { key, tag: fdbTag(frame, 6), mac: u48(frame, 6), port: ingress, seen: now, next: this.fdb.get(key) ?? null };
+          this.fdb.set(key, e);
+        }
+        ingress.lastSrc = e;
       }
+      e.port = ingress;
+      e.seen = now;
     }
     if ((frame[0]! & 0x01) === 0) {
-      const e = this.find(frame, 0);
+      let e = ingress.lastDst;
+      if (e === null || e.key !== fdbKey(frame, 0) || e.tag !== fdbTag(frame, 0)) {
+        e = this.find(frame, 0);
+        ingress.lastDst = e;
+      }
       if (e !== null) {
         if (now - e.seen < this.agingTime) {
           if (e.port === ingress) {
