@@ -15,8 +15,9 @@
  * flow are RELATED: they find the flow through the quoted header, and NAT rewrites both the outer and
  * the quoted headers (nf_nat_icmp_reply_translation).
  *
- * Fast path: lookups hash five numbers into a Map of chained tuples; nothing is allocated per packet
- * of an established flow, and timeouts are a number per entry re-checked by one timer per entry.
+ * Fast path: lookups hash five numbers into an array of chained tuples; nothing is allocated per
+ * packet of an established flow, and timeouts are a number per entry re-checked by one timer per
+ * entry (queued in the scheduler's per-timeout lanes, so many flows cost no heap depth).
  */
 import { ipv4ToString, type Ipv4Addr } from '../wire/addr.ts';
 import { setU16, setU32, u16, u32 } from '../wire/bytes.ts';
