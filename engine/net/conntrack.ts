@@ -280,8 +280,8 @@ export class Conntrack {
   private readonly tcpTimeouts: Nanos[];
   // Chained hash table of tuples indexed by `hash & mask` (an array index is several times cheaper than
   // a Map lookup, and every forwarded packet does one); doubled when tuples outnumber buckets.
-  private buckets: (CtTuple | null)[] = new Array<CtTuple | null>(1024).fill(null);
-  private mask = 1023;
+  private buckets: (CtTuple | null)[];
+  private mask: number;
   private tupleCount = 0;
   private live = 0;
   private nextId = 1;
@@ -302,6 +302,12 @@ export class Conntrack {
     };
     this.tcpTimeouts = TCP_CT_STATES.map((s) => this.timeouts.tcp[s]);
     this.max = opts.max ?? 262_144;
+    // Sized as Linux sizes nf_conntrack_buckets: a quarter of nf_conntrack_max (65536 for the default
+    // 262144), so a busy table need not rehash; it still doubles if tuples outnumber buckets.
+    let n = 16;
+    while (n < 65_536 && n * 4 < this.max) n *= 2;
+    this.buckets = new Array<CtTuple | null>(n).fill(null);
+    this.mask = n - 1;
     // Every deadline is "now + one of these" when armed: declared, the scheduler queues such timers
     // in arrival order instead of its heap (thousands of flows in TIME_WAIT cost no heap depth).
     for (const d of [...this.tcpTimeouts, this.timeouts.udp, this.timeouts.udpStream, this.timeouts.icmp]) sched.addLane(d);
