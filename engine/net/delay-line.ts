@@ -2,14 +2,20 @@
  * A FIFO of frames in flight with their arrival times and one scheduler timer for the head, so a link
  * or switch port carrying many frames costs one pending event, not one closure per frame. Arrival
  * times pushed must not decrease (FIFO media); a smaller one is clamped to keep order.
+ *
+ * The queue is a ring that keeps its capacity when it drains: a port empties after almost every
+ * burst, and regrowing arrays each time would allocate per frame.
  */
 import type { Scheduler, Timer } from '../sim/scheduler.ts';
 import type { Nanos } from '../sim/time.ts';
 
+const INITIAL = 16;
+
 export class DelayLine {
-  private times: Nanos[] = [];
-  private frames: Uint8Array[] = [];
+  private times = new Float64Array(INITIAL);
+  private frames: Uint8Array[] = new Array<Uint8Array>(INITIAL).fill(EMPTY_FRAME);
   private head = 0;
+  private n = 0;
   private timer: Timer | null = null;
   private last: Nanos = 0;
   private running = false;
@@ -23,26 +29,43 @@ export class DelayLine {
 
   /** Frames pushed and not yet delivered. */
   get length(): number {
-    return this.times.length - this.head;
+    return this.n;
   }
 
   push(at: Nanos, frame: Uint8Array): void {
     if (at < this.last) at = this.last;
     this.last = at;
-    this.times.push(at);
-    this.frames.push(frame);
+    if (this.n === this.frames.length) this.grow();
+    const i = (this.head + this.n) & (this.frames.length - 1);
+    this.times[i] = at;
+    this.frames[i] = frame;
+    this.n++;
     if (this.timer === null && !this.running) this.timer = this.sched.at(at, this.fire, this.label);
   }
 
   /** Drops everything in flight (the medium was cut or disposed); returns how many. */
   clear(): number {
-    const n = this.length;
+    const n = this.n;
     this.timer?.cancel();
     this.timer = null;
-    this.times = [];
-    this.frames = [];
+    this.frames.fill(EMPTY_FRAME);
     this.head = 0;
+    this.n = 0;
     return n;
+  }
+
+  private grow(): void {
+    const cap = this.frames.length;
+    const times = new Float64Array(cap * 2);
+    const frames = new Array<Uint8Array>(cap * 2).fill(EMPTY_FRAME);
+    for (let k = 0; k < this.n; k++) {
+      const i = (this.head + k) & (cap - 1);
+      times[k] = this.times[i]!;
+      frames[k] = this.frames[i]!;
+    }
+    this.times = times;
+    this.frames = frames;
+    this.head = 0;
   }
 
   private run(): void {
@@ -51,27 +74,19 @@ export class DelayLine {
     // Deliver everything due now; a delivery may push more frames onto this same line.
     this.running = true;
     try {
-      while (this.head < this.times.length && this.times[this.head]! <= now) {
-        const f = this.frames[this.head]!;
-        this.frames[this.head] = EMPTY_FRAME;
-        this.head++;
+      while (this.n > 0 && this.times[this.head]! <= now) {
+        const h = this.head;
+        const f = this.frames[h]!;
+        this.frames[h] = EMPTY_FRAME; // do not keep a delivered frame alive
+        this.head = (h + 1) & (this.frames.length - 1);
+        this.n--;
         this.deliver(f);
       }
     } finally {
       this.running = false;
     }
-    if (this.head === this.times.length) {
-      this.times.length = 0;
-      this.frames.length = 0;
-      this.head = 0;
-    } else {
-      if (this.head > 1024 && this.head * 2 > this.times.length) {
-        this.times = this.times.slice(this.head);
-        this.frames = this.frames.slice(this.head);
-        this.head = 0;
-      }
-      this.timer = this.sched.at(this.times[this.head]!, this.fire, this.label);
-    }
+    if (this.n === 0) this.head = 0;
+    else this.timer = this.sched.at(this.times[this.head]!, this.fire, this.label);
   }
 }
 

@@ -48,7 +48,10 @@ export class HookContext {
   /** @internal */ point_: PointIndex = P.PRE;
   /** The whole Ethernet frame; the IPv4 datagram starts at byte 14. Mutable. */
   frame: Uint8Array = EMPTY;
-  /** View over the IPv4 datagram (header through Total Length); rewrite through it (ipv4.ts helpers). */
+  /**
+   * View over the IPv4 datagram (header through Total Length); rewrite through it (ipv4.ts helpers).
+   * Valid only during the hook call (the node reuses it): a hook that keeps the packet keeps `frame`.
+   */
   ip: Ipv4View = EMPTY_VIEW;
   /** Interface the packet arrived on (null for locally sent packets). */
   inIf: Interface | null = null;
@@ -74,6 +77,11 @@ export class HookContext {
   /** True for the first packet of a flow (its conntrack entry is not confirmed yet). */
   get ctNew(): boolean {
     return this.ct !== null && !this.ct.confirmed;
+  }
+
+  /** True when something records packets (a capture, the UI): only then does a note reach anyone. */
+  get tracing(): boolean {
+    return this.node.network.trace.active;
   }
 
   /** Appends the decision text the capture shows as this packet's comment. */

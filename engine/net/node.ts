@@ -134,6 +134,7 @@ export class Node implements IpHost, NeighbourOwner {
   private readonly handlers: (ProtocolHandler | undefined)[] = new Array(256);
   private icmpListeners: IcmpListener[] = [];
   private readonly ctxPool: HookContext[] = [];
+  private readonly viewPool: Ipv4View[] = [];
   private depth = 0;
   private ipId: number;
   private readonly pmtu = new Map<Ipv4Addr, PathMtu>();
@@ -429,7 +430,7 @@ export class Node implements IpHost, NeighbourOwner {
       const total = (frame[ETH_HLEN + 2]! << 8) | frame[ETH_HLEN + 3]!;
       if (ETH_HLEN + total < end) end = ETH_HLEN + total;
     }
-    let ip = new Ipv4View(frame, ETH_HLEN, end);
+    let ip = this.view(frame, ETH_HLEN, end);
     if (ip.checkLen() !== null) {
       c.inHdrErrors++;
       this.countDrop('ip-malformed');
@@ -650,7 +651,7 @@ export class Node implements IpHost, NeighbourOwner {
   // --- output path -----------------------------------------------------------------------------------
 
   private output(frame: Uint8Array, note: string | undefined): IpSendResult {
-    const ip = new Ipv4View(frame, ETH_HLEN);
+    const ip = this.view(frame, ETH_HLEN, frame.length);
     this.counters.outRequests++;
     const ctx = this.enter(frame, ip, null);
     ctx.notes = note;
@@ -757,6 +758,21 @@ export class Node implements IpHost, NeighbourOwner {
   }
 
   // --- helpers ----------------------------------------------------------------------------------------
+
+  /**
+   * The view for a datagram entering the path at the current depth: one per depth, reused, since a
+   * view lives only while its packet is being handled (hooks must not keep ctx.ip).
+   */
+  private view(frame: Uint8Array, off: number, end: number): Ipv4View {
+    const d = this.depth;
+    let v = this.viewPool[d];
+    if (v === undefined) {
+      v = new Ipv4View(frame, off, end);
+      this.viewPool[d] = v;
+      return v;
+    }
+    return v.reset(frame, off, end);
+  }
 
   private enter(frame: Uint8Array, ip: Ipv4View, inIf: Interface | null): HookContext {
     const d = this.depth++;

@@ -112,12 +112,13 @@ export interface Ipv4ParseOptions extends ParseOptions {
  * without making a subarray per packet; `bytes` makes one on first use for callers that want it.
  */
 export class Ipv4View {
+  // Not readonly only so that `reset` can re-point a pooled view; nothing else assigns them.
   /** The buffer holding the datagram (often the whole frame). */
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   /** Where the IPv4 header starts in `buf`. */
-  readonly off: number;
+  off: number;
   /** Where the datagram ends in `buf` (exclusive). */
-  readonly end: number;
+  end: number;
   private sub: Uint8Array | null;
 
   constructor(buf: Uint8Array, off = 0, end = buf.length) {
@@ -125,6 +126,15 @@ export class Ipv4View {
     this.off = off;
     this.end = end;
     this.sub = off === 0 && end === buf.length ? buf : null;
+  }
+
+  /** @internal Re-points the view at another datagram (a node reuses one view per nesting depth). */
+  reset(buf: Uint8Array, off: number, end: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.end = end;
+    this.sub = off === 0 && end === buf.length ? buf : null;
+    return this;
   }
 
   /** The datagram bytes, `buf[off, end)`, header first. */

@@ -313,7 +313,8 @@ export class L4Switch extends Node implements SlbRuntime {
     real.counters.octets += len;
     gc.octets += len;
     vc.octets += len;
-    ctx.note(`virt ${svc.virt.id} service ${svc.label} → group ${g.cfg.id} → real ${real.id} (${ipv4ToString(real.rip)}:${svc.rport}) by ${how}`);
+    // Built only when recorded: the text costs more than the rest of the decision.
+    if (ctx.tracing) ctx.note(`virt ${svc.virt.id} service ${svc.label} → group ${g.cfg.id} → real ${real.id} (${ipv4ToString(real.rip)}:${svc.rport}) by ${how}`);
     return 'accept';
   }
 
