@@ -28,6 +28,7 @@ import { TcpFlag, tcpNatAt } from '../wire/tcp.ts';
 import { udpNatAt } from '../wire/udp.ts';
 import type { Scheduler, Timer } from '../sim/scheduler.ts';
 import { sec, type Nanos } from '../sim/time.ts';
+import { DelayLine } from './delay-line.ts';
 import type { Disposable } from './ip-host.ts';
 
 export type CtDirection = 0 | 1;
@@ -164,7 +165,10 @@ export class ConntrackEntry {
   meta: unknown = undefined;
   /** @internal NAT_SRC | NAT_DST. */
   natFlags = 0;
-  /** @internal */ timer: Timer | null = null;
+  /** @internal A scheduler timer of its own, for a wake-up no timeout queue holds (see Conntrack.arm). */
+  timer: Timer | null = null;
+  /** @internal Time of the entry's live wake-up (a queue slot or `timer`); -1 when it has none. */
+  queuedAt: Nanos = -1;
 
   constructor(
     readonly table: Conntrack,
@@ -283,6 +287,8 @@ export class Conntrack {
   private buckets: (CtTuple | null)[];
   private mask: number;
   private tupleCount = 0;
+  /** Entries waiting for one timeout, by timeout (see arm). */
+  private readonly queues = new Map<Nanos, DelayLine<ConntrackEntry>>();
   private live = 0;
   private nextId = 1;
   private createdFns: ((e: ConntrackEntry) => void)[] = [];
@@ -308,9 +314,9 @@ export class Conntrack {
     while (n < 65_536 && n * 4 < this.max) n *= 2;
     this.buckets = new Array<CtTuple | null>(n).fill(null);
     this.mask = n - 1;
-    // Every deadline is "now + one of these" when armed: declared, the scheduler queues such timers
-    // in arrival order instead of its heap (thousands of flows in TIME_WAIT cost no heap depth).
-    for (const d of [...this.tcpTimeouts, this.timeouts.udp, this.timeouts.udpStream, this.timeouts.icmp]) sched.addLane(d);
+    for (const d of [...this.tcpTimeouts, this.timeouts.udp, this.timeouts.udpStream, this.timeouts.icmp]) {
+      if (!this.queues.has(d)) this.queues.set(d, new DelayLine<ConntrackEntry>(sched, (e, at) => this.wake(e, at), 'conntrack'));
+    }
   }
 
   /** Number of confirmed entries. */
@@ -490,7 +496,7 @@ export class Conntrack {
     this.insert(e.original);
     this.insert(e.reply);
     this.live++;
-    e.timer = this.sched.atWith(Math.max(e.expires, this.sched.now), expireEntry, e, 'conntrack', null);
+    this.arm(e, Math.max(e.expires, this.sched.now), null);
     const fns = this.createdFns;
     for (let i = 0; i < fns.length; i++) fns[i]!(e);
   }
@@ -500,6 +506,7 @@ export class Conntrack {
     if (!e.confirmed) return;
     e.timer?.cancel();
     e.timer = null;
+    e.queuedAt = -1;
     this.unlink(e.original);
     this.unlink(e.reply);
     e.confirmed = false;
@@ -513,14 +520,33 @@ export class Conntrack {
     for (const e of this.entries()) this.remove(e);
   }
 
-  /** @internal The entry's timer fired. */
-  expire(e: ConntrackEntry): void {
-    const spent = e.timer;
-    e.timer = null;
+  /**
+   * Arms the entry's one live wake-up at `at`. A deadline armed as "now + a timeout" joins that
+   * timeout's queue: every entry in it was armed the same way, so the queue is in deadline order and
+   * costs one scheduler event for its head, and the entry no timer object. Any other deadline (a
+   * re-check at an extended expiry) takes a timer. A slot whose time is not `queuedAt` is stale.
+   */
+  private arm(e: ConntrackEntry, at: Nanos, spent: Timer | null): void {
+    e.queuedAt = at;
+    const q = this.queues.get(at - this.sched.now);
+    if (e.timer !== null) {
+      e.timer.cancel();
+      e.timer = null;
+    }
+    if (q !== undefined) q.push(at, e);
+    else e.timer = this.sched.atWith(at, expireEntry, e, 'conntrack', spent);
+  }
+
+  /** A queue slot came due. */
+  private wake(e: ConntrackEntry, at: Nanos): void {
+    if (e.confirmed && e.queuedAt === at && e.timer === null) this.expire(e, null);
+  }
+
+  /** @internal The entry's wake-up: expire it, or wait again when packets extended its deadline. */
+  expire(e: ConntrackEntry, spent: Timer | null): void {
     if (!e.confirmed) return;
-    const now = this.sched.now;
-    if (e.expires > now) {
-      e.timer = this.sched.atWith(e.expires, expireEntry, e, 'conntrack', spent);
+    if (e.expires > this.sched.now) {
+      this.arm(e, e.expires, spent);
       return;
     }
     this.stats.expired++;
@@ -529,12 +555,8 @@ export class Conntrack {
 
   private refresh(e: ConntrackEntry, expires: Nanos): void {
     e.expires = expires;
-    // The timer is re-armed lazily when it fires, unless the deadline moved earlier (a state change).
-    const t = e.timer;
-    if (t !== null && t.time > expires) {
-      t.cancel();
-      e.timer = this.sched.atWith(expires, expireEntry, e, 'conntrack', null);
-    }
+    // The wake-up is re-armed lazily when it comes, unless the deadline moved earlier (a state change).
+    if (e.confirmed && e.queuedAt > expires) this.arm(e, expires, null);
   }
 
   private insert(t: CtTuple): void {
@@ -688,7 +710,9 @@ export class Conntrack {
 
 /** One timer callback for every entry (the entry is the timer's argument). */
 function expireEntry(e: ConntrackEntry): void {
-  e.table.expire(e);
+  const spent = e.timer;
+  e.timer = null;
+  e.table.expire(e, spent);
 }
 
 /** A 30-bit hash of a tuple (Murmur3-style mixing), small enough to stay a V8 small integer. */

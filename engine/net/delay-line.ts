@@ -1,7 +1,8 @@
 /**
- * A FIFO of frames in flight with their arrival times and one scheduler timer for the head, so a link
- * or switch port carrying many frames costs one pending event, not one closure per frame. Arrival
- * times pushed must not decrease (FIFO media); a smaller one is clamped to keep order.
+ * A FIFO of items due at non-decreasing times with one scheduler timer for the head: frames in flight
+ * on a link or switch port (many frames cost one pending event, not one closure per frame), or flows
+ * waiting for one fixed timeout. Times pushed must not decrease (FIFO media); a smaller one is
+ * clamped to keep order.
  *
  * The queue is a ring that keeps its capacity when it drains: a port empties after almost every
  * burst, and regrowing arrays each time would allocate per frame.
@@ -11,9 +12,9 @@ import type { Nanos } from '../sim/time.ts';
 
 const INITIAL = 16;
 
-export class DelayLine {
+export class DelayLine<T = Uint8Array> {
   private times = new Float64Array(INITIAL);
-  private frames: Uint8Array[] = new Array<Uint8Array>(INITIAL).fill(EMPTY_FRAME);
+  private frames: (T | undefined)[] = new Array<T | undefined>(INITIAL).fill(undefined);
   private head = 0;
   private n = 0;
   private timer: Timer | null = null;
@@ -23,16 +24,17 @@ export class DelayLine {
 
   constructor(
     private readonly sched: Scheduler,
-    private readonly deliver: (frame: Uint8Array) => void,
+    /** Called with each item when it is due, and the time it was due at. */
+    private readonly deliver: (item: T, at: Nanos) => void,
     private readonly label: string,
   ) {}
 
-  /** Frames pushed and not yet delivered. */
+  /** Items pushed and not yet delivered. */
   get length(): number {
     return this.n;
   }
 
-  push(at: Nanos, frame: Uint8Array): void {
+  push(at: Nanos, frame: T): void {
     if (at < this.last) at = this.last;
     this.last = at;
     if (this.n === this.frames.length) this.grow();
@@ -48,7 +50,7 @@ export class DelayLine {
     const n = this.n;
     this.timer?.cancel();
     this.timer = null;
-    this.frames.fill(EMPTY_FRAME);
+    this.frames.fill(undefined);
     this.head = 0;
     this.n = 0;
     return n;
@@ -57,7 +59,7 @@ export class DelayLine {
   private grow(): void {
     const cap = this.frames.length;
     const times = new Float64Array(cap * 2);
-    const frames = new Array<Uint8Array>(cap * 2).fill(EMPTY_FRAME);
+    const frames = new Array<T | undefined>(cap * 2).fill(undefined);
     for (let k = 0; k < this.n; k++) {
       const i = (this.head + k) & (cap - 1);
       times[k] = this.times[i]!;
@@ -76,11 +78,12 @@ export class DelayLine {
     try {
       while (this.n > 0 && this.times[this.head]! <= now) {
         const h = this.head;
-        const f = this.frames[h]!;
-        this.frames[h] = EMPTY_FRAME; // do not keep a delivered frame alive
+        const f = this.frames[h] as T;
+        const at = this.times[h]!;
+        this.frames[h] = undefined; // do not keep a delivered item alive
         this.head = (h + 1) & (this.frames.length - 1);
         this.n--;
-        this.deliver(f);
+        this.deliver(f, at);
       }
     } finally {
       this.running = false;
@@ -89,5 +92,3 @@ export class DelayLine {
     else this.timer = this.sched.at(this.times[this.head]!, this.fire, this.label);
   }
 }
-
-const EMPTY_FRAME = new Uint8Array(0);
