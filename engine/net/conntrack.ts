@@ -287,8 +287,9 @@ export class Conntrack {
   private buckets: (CtTuple | null)[];
   private mask: number;
   private tupleCount = 0;
-  /** Entries waiting for one timeout, by timeout (see arm). */
-  private readonly queues = new Map<Nanos, DelayLine<ConntrackEntry>>();
+  /** Entries waiting for one timeout (see arm): the distinct timeouts, and their queues at the same index. */
+  private readonly queueDelays: Nanos[] = [];
+  private readonly queues: DelayLine<ConntrackEntry>[] = [];
   private live = 0;
   private nextId = 1;
   private createdFns: ((e: ConntrackEntry) => void)[] = [];
@@ -315,7 +316,9 @@ export class Conntrack {
     this.buckets = new Array<CtTuple | null>(n).fill(null);
     this.mask = n - 1;
     for (const d of [...this.tcpTimeouts, this.timeouts.udp, this.timeouts.udpStream, this.timeouts.icmp]) {
-      if (!this.queues.has(d)) this.queues.set(d, new DelayLine<ConntrackEntry>(sched, (e, at) => this.wake(e, at), 'conntrack'));
+      if (this.queueDelays.includes(d)) continue;
+      this.queueDelays.push(d);
+      this.queues.push(new DelayLine<ConntrackEntry>(sched, (e, at) => this.wake(e, at), 'conntrack'));
     }
   }
 
@@ -528,13 +531,20 @@ export class Conntrack {
    */
   private arm(e: ConntrackEntry, at: Nanos, spent: Timer | null): void {
     e.queuedAt = at;
-    const q = this.queues.get(at - this.sched.now);
     if (e.timer !== null) {
       e.timer.cancel();
       e.timer = null;
     }
-    if (q !== undefined) q.push(at, e);
-    else e.timer = this.sched.atWith(at, expireEntry, e, 'conntrack', spent);
+    // A scan of a few numbers: a Map keyed by nanoseconds would box each key.
+    const delay = at - this.sched.now;
+    const ds = this.queueDelays;
+    for (let i = 0; i < ds.length; i++) {
+      if (ds[i] === delay) {
+        this.queues[i]!.push(at, e);
+        return;
+      }
+    }
+    e.timer = this.sched.atWith(at, expireEntry, e, 'conntrack', spent);
   }
 
   /** A queue slot came due. */

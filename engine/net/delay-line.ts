@@ -18,9 +18,10 @@ export class DelayLine<T = Uint8Array> {
   private head = 0;
   private n = 0;
   private timer: Timer | null = null;
+  /** The timer that last fired, reused for the next head (a port drains and refills constantly). */
+  private spent: Timer | null = null;
   private last: Nanos = 0;
   private running = false;
-  private readonly fire = (): void => this.run();
 
   constructor(
     private readonly sched: Scheduler,
@@ -42,7 +43,7 @@ export class DelayLine<T = Uint8Array> {
     this.times[i] = at;
     this.frames[i] = frame;
     this.n++;
-    if (this.timer === null && !this.running) this.timer = this.sched.at(at, this.fire, this.label);
+    if (this.timer === null && !this.running) this.timer = this.sched.atWith(at, fireLine, this, this.label, this.spent);
   }
 
   /** Drops everything in flight (the medium was cut or disposed); returns how many. */
@@ -70,7 +71,9 @@ export class DelayLine<T = Uint8Array> {
     this.head = 0;
   }
 
-  private run(): void {
+  /** @internal The head came due. */
+  run(): void {
+    this.spent = this.timer;
     this.timer = null;
     const now = this.sched.now;
     // Deliver everything due now; a delivery may push more frames onto this same line.
@@ -89,6 +92,10 @@ export class DelayLine<T = Uint8Array> {
       this.running = false;
     }
     if (this.n === 0) this.head = 0;
-    else this.timer = this.sched.at(this.times[this.head]!, this.fire, this.label);
+    else this.timer = this.sched.atWith(this.times[this.head]!, fireLine, this, this.label, this.spent);
   }
+}
+
+function fireLine<T>(line: DelayLine<T>): void {
+  line.run();
 }
