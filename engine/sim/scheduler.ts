@@ -13,6 +13,12 @@
  * each lane sits in the heap. Thousands of pending TIME-WAIT timers then cost no heap depth. The
  * order of events is still exactly (time, insertion sequence).
  *
+ * Light entries: a caller with very many long-lived timers of one kind (TCP TIME-WAIT records)
+ * registers a callback once (lightKind) and schedules `fn(arg)` with an integer arg and a numeric
+ * handle (atLight). In a lane such an entry is a few numbers in typed arrays, not a Timer object;
+ * when it reaches the head of its lane, the lane's one reusable proxy Timer stands for it in the heap.
+ * Light entries run, count and cancel exactly like timers.
+ *
  * Error contract: scheduling in the past, at a non-integer time or beyond MAX_NANOS throws RangeError
  * (a programmer error). An exception from an event callback propagates out of step/run; that event
  * counts as run and the scheduler stays consistent, so the caller may continue.
@@ -28,6 +34,8 @@ export type EventHook = (label: string | undefined, time: Nanos) => void;
 const PENDING = 0;
 const DONE = 1;
 const CANCELLED = 2;
+/** State of an unused light entry. */
+const FREE = 3;
 
 const INITIAL_CAPACITY = 256;
 /** Position of heap entry 0 in the array: entry i's children 2i+1, 2i+2 then share 32 aligned bytes. */
@@ -76,6 +84,9 @@ export class Timer {
 }
 
 const LANE_INITIAL = 16;
+const LIGHT_INITIAL = 64;
+/** A light handle is gen * LIGHT_SPAN + index, so a stale handle never matches a reused entry. */
+const LIGHT_SPAN = 0x1000000;
 
 /**
  * Timers of one delay, in scheduling order, which is (time, seq) order since time only moves forward.
@@ -83,12 +94,16 @@ const LANE_INITIAL = 16;
  */
 class Lane {
   rep: Timer | null = null;
-  ring: (Timer | undefined)[] = new Array<Timer | undefined>(LANE_INITIAL).fill(undefined);
+  /** Timers, or the index of a light entry. */
+  ring: (Timer | number | undefined)[] = new Array<Timer | number | undefined>(LANE_INITIAL).fill(undefined);
   head = 0;
   /** Timers in the ring (not counting rep), live or cancelled. */
   n = 0;
   /** Cancelled timers in the ring. */
   dead = 0;
+  /** Stands for the light entry that is the lane's first (only one at a time is in the heap). */
+  proxy: Timer | null = null;
+  constructor(readonly index: number) {}
 }
 
 export class Scheduler {
@@ -117,9 +132,30 @@ export class Scheduler {
   /** Timers in lane rings, and how many of them are cancelled. */
   private laneStored = 0;
   private laneDead = 0;
+  /** Light entries (see the file comment), by index; lState is FREE for an unused index. */
+  private lTime = new Float64Array(LIGHT_INITIAL);
+  private lSeq = new Float64Array(LIGHT_INITIAL);
+  private lArg = new Int32Array(LIGHT_INITIAL);
+  private lKind = new Int32Array(LIGHT_INITIAL);
+  private lLane = new Int32Array(LIGHT_INITIAL);
+  private lGen = new Int32Array(LIGHT_INITIAL);
+  private lState = new Uint8Array(LIGHT_INITIAL).fill(FREE);
+  /** The Timer standing for an entry while one does (in the heap, or a converted timer anywhere). */
+  private lProxy: (Timer | null)[] = new Array<Timer | null>(LIGHT_INITIAL).fill(null);
+  private lFree = Int32Array.from({ length: LIGHT_INITIAL }, (_, i) => LIGHT_INITIAL - 1 - i);
+  private lFreeTop = LIGHT_INITIAL;
+  private readonly kindFns: ((arg: number) => void)[] = [];
+  private readonly kindLabels: (string | undefined)[] = [];
+  /** Proxy callback: frees the light entry, then runs its kind's callback. */
+  private readonly runLight = (i: number): void => {
+    const fn = this.kindFns[this.lKind[i] as number] as (arg: number) => void;
+    const arg = this.lArg[i] as number;
+    this.freeLight(i);
+    fn(arg);
+  };
 
   constructor() {
-    this.nowLane = new Lane();
+    this.nowLane = new Lane(0);
     this.laneList.push(this.nowLane);
   }
 
@@ -190,7 +226,7 @@ export class Scheduler {
       lanes.set(0, this.nowLane);
     }
     if (lanes.has(delay)) return;
-    const lane = new Lane();
+    const lane = new Lane(this.laneList.length);
     lanes.set(delay, lane);
     this.laneList.push(lane);
   }
@@ -215,6 +251,89 @@ export class Scheduler {
     }
     timer.arg = arg;
     this.toLane(this.nowLane, timer);
+  }
+
+  /** @internal Registers the callback of a kind of light entries; returns the kind for atLight. */
+  lightKind(fn: (arg: number) => void, label: string | undefined): number {
+    this.kindFns.push(fn);
+    this.kindLabels.push(label);
+    return this.kindFns.length - 1;
+  }
+
+  /**
+   * @internal Like atWith(t, fn, arg) for a registered kind and an integer arg, without a Timer
+   * object when `t - now` is a lane's delay. Returns a handle for cancelLight/lightTime.
+   */
+  atLight(t: Nanos, kind: number, arg: number): number {
+    if (t < this.nowNs || t > MAX_NANOS || t !== Math.floor(t)) this.badTime(t);
+    const i = this.allocLight(t, this.seq++, kind, arg);
+    const lane = this.lanes === null ? undefined : this.lanes.get(t - this.nowNs);
+    if (lane === undefined) {
+      const timer = new Timer(this, t, this.lSeq[i] as number, this.runLight as EventFn, this.kindLabels[kind]);
+      timer.arg = i;
+      this.lProxy[i] = timer;
+      this.push(timer);
+    } else if (lane.rep === null) this.lightToHeap(lane, i);
+    else this.toRing(lane, i);
+    return this.handleOf(i);
+  }
+
+  /**
+   * @internal Turns a pending timer into a light entry of `kind` at the same (time, seq) place; the
+   * caller drops the timer. Where the timer waits in a lane ring near its tail (the usual case: it was
+   * armed moments ago) the Timer object is released; otherwise it stays, calling the light entry.
+   */
+  lighten(timer: Timer, kind: number, arg: number): number {
+    const i = this.allocLight(timer.time, timer.seq, kind, arg);
+    const lane = timer.lane;
+    if (lane !== null && lane.rep !== timer && timer.state === PENDING) {
+      const ring = lane.ring;
+      const mask = ring.length - 1;
+      for (let k = lane.n - 1, stop = Math.max(0, lane.n - 8); k >= stop; k--) {
+        const j = (lane.head + k) & mask;
+        if (ring[j] !== timer) continue;
+        ring[j] = i;
+        this.lLane[i] = lane.index;
+        timer.state = DONE;
+        timer.fn = null;
+        timer.arg = undefined;
+        timer.lane = null;
+        return this.handleOf(i);
+      }
+    }
+    timer.fn = this.runLight as EventFn;
+    timer.arg = i;
+    this.lProxy[i] = timer;
+    return this.handleOf(i);
+  }
+
+  /** @internal True while the entry of `handle` is scheduled. */
+  lightActive(handle: number): boolean {
+    const i = handle % LIGHT_SPAN;
+    return this.lGen[i] === (handle - i) / LIGHT_SPAN && this.lState[i] === PENDING;
+  }
+
+  /** @internal Time the entry of `handle` runs at (meaningful while lightActive). */
+  lightTime(handle: number): Nanos {
+    return this.lTime[handle % LIGHT_SPAN] as number;
+  }
+
+  /** @internal Timer.cancel() for a light entry; a no-op once it has run or been cancelled. */
+  cancelLight(handle: number): void {
+    if (!this.lightActive(handle)) return;
+    const i = handle % LIGHT_SPAN;
+    const proxy = this.lProxy[i] as Timer | null;
+    if (proxy !== null) {
+      proxy.cancel();
+      this.freeLight(i);
+      return;
+    }
+    // Waiting in a ring: it stays there, cancelled, until the ring drops it.
+    this.lState[i] = CANCELLED;
+    const lane = this.laneList[this.lLane[i] as number] as Lane;
+    lane.dead++;
+    this.laneDead++;
+    if (lane.dead > lane.n >>> 1 && lane.n >= 32) this.compactLane(lane);
   }
 
   /** Schedules `fn` after `dt` nanoseconds (>= 0) from now. */
@@ -311,11 +430,15 @@ export class Scheduler {
       const mask = ring.length - 1;
       for (let k = 0; k < lane.n; k++) {
         const j = (lane.head + k) & mask;
-        const timer = ring[j] as Timer;
+        const timer = ring[j] as Timer | number;
+        ring[j] = undefined;
+        if (typeof timer === 'number') {
+          this.freeLight(timer);
+          continue;
+        }
         timer.state = CANCELLED;
         timer.fn = null;
         timer.arg = undefined;
-        ring[j] = undefined;
       }
       lane.rep = null;
       lane.head = 0;
@@ -324,6 +447,8 @@ export class Scheduler {
     }
     this.laneStored = 0;
     this.laneDead = 0;
+    // Entries whose proxies were just cancelled in the heap.
+    for (let i = 0; i < this.lState.length; i++) if (this.lState[i] !== FREE) this.freeLight(i);
   }
 
   /** Same as cancelAll(), so a scheduler can be registered in a DisposableStore. */
@@ -350,15 +475,18 @@ export class Scheduler {
   /** Pops and runs `timer`, which top() has just returned. */
   private runTop(timer: Timer): void {
     this.pop();
-    if (timer.lane !== null) this.advance(timer.lane);
     const fn = timer.fn as (a: unknown) => void;
     const arg = timer.arg;
+    const time = timer.time;
+    const label = timer.label;
     timer.state = DONE;
     timer.fn = null;
     timer.arg = undefined;
-    this.nowNs = timer.time;
+    // After the reads above: advance may refill the timer when it is a lane's proxy.
+    if (timer.lane !== null) this.advance(timer.lane);
+    this.nowNs = time;
     this.ran++;
-    if (this.onEvent !== undefined) this.onEvent(timer.label, timer.time);
+    if (this.onEvent !== undefined) this.onEvent(label, time);
     if (timer.pooled && this.pool.length < 256) this.pool.push(timer);
     fn(arg);
   }
@@ -396,11 +524,88 @@ export class Scheduler {
       this.push(timer);
       return;
     }
+    this.toRing(lane, timer);
+  }
+
+  private toRing(lane: Lane, x: Timer | number): void {
     let ring = lane.ring;
     if (lane.n === ring.length) ring = this.growLane(lane);
-    ring[(lane.head + lane.n) & (ring.length - 1)] = timer;
+    ring[(lane.head + lane.n) & (ring.length - 1)] = x;
     lane.n++;
     this.laneStored++;
+    if (typeof x === 'number') this.lLane[x] = lane.index;
+  }
+
+  /** Makes light entry `i` the lane's first, in the heap through the lane's proxy. */
+  private lightToHeap(lane: Lane, i: number): void {
+    let p = lane.proxy;
+    const w = p as unknown as { time: Nanos; seq: number; label: string | undefined };
+    const label = this.kindLabels[this.lKind[i] as number];
+    if (p === null) {
+      p = lane.proxy = new Timer(this, this.lTime[i] as number, this.lSeq[i] as number, this.runLight as EventFn, label);
+    } else {
+      w.time = this.lTime[i] as number;
+      w.seq = this.lSeq[i] as number;
+      w.label = label;
+      p.fn = this.runLight as EventFn;
+      p.state = PENDING;
+    }
+    p.arg = i;
+    p.lane = lane;
+    this.lProxy[i] = p;
+    lane.rep = p;
+    this.push(p);
+  }
+
+  private allocLight(t: Nanos, seq: number, kind: number, arg: number): number {
+    if (this.lFreeTop === 0) this.growLight();
+    const i = this.lFree[--this.lFreeTop] as number;
+    this.lTime[i] = t;
+    this.lSeq[i] = seq;
+    this.lKind[i] = kind;
+    this.lArg[i] = arg;
+    this.lState[i] = PENDING;
+    return i;
+  }
+
+  private freeLight(i: number): void {
+    this.lState[i] = FREE;
+    this.lProxy[i] = null;
+    this.lGen[i] = ((this.lGen[i] as number) + 1) & 0xfffffff;
+    this.lFree[this.lFreeTop++] = i;
+  }
+
+  private handleOf(i: number): number {
+    return (this.lGen[i] as number) * LIGHT_SPAN + i;
+  }
+
+  private growLight(): void {
+    const old = this.lState.length;
+    const cap = old * 2;
+    const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.lTime = f64(this.lTime);
+    this.lSeq = f64(this.lSeq);
+    this.lArg = i32(this.lArg);
+    this.lKind = i32(this.lKind);
+    this.lLane = i32(this.lLane);
+    this.lGen = i32(this.lGen);
+    const st = new Uint8Array(cap).fill(FREE);
+    st.set(this.lState);
+    this.lState = st;
+    this.lProxy.length = cap;
+    this.lProxy.fill(null, old);
+    const free = new Int32Array(cap);
+    for (let i = cap - 1; i >= old; i--) free[this.lFreeTop++] = i;
+    this.lFree = free;
   }
 
   /** The lane's representative left the heap: the next live timer of the lane takes its place. */
@@ -410,12 +615,18 @@ export class Scheduler {
     let next: Timer | null = null;
     while (lane.n > 0) {
       const h = lane.head;
-      const t = ring[h] as Timer;
+      const t = ring[h] as Timer | number;
       ring[h] = undefined;
       lane.head = (h + 1) & mask;
       lane.n--;
       this.laneStored--;
-      if (t.state === PENDING) {
+      if (typeof t === 'number') {
+        if (this.lState[t] === PENDING) {
+          this.lightToHeap(lane, t);
+          return;
+        }
+        this.freeLight(t);
+      } else if (t.state === PENDING) {
         next = t;
         break;
       }
@@ -426,10 +637,10 @@ export class Scheduler {
     if (next !== null) this.push(next);
   }
 
-  private growLane(lane: Lane): (Timer | undefined)[] {
+  private growLane(lane: Lane): (Timer | number | undefined)[] {
     const old = lane.ring;
     const mask = old.length - 1;
-    const ring = new Array<Timer | undefined>(old.length * 2).fill(undefined);
+    const ring = new Array<Timer | number | undefined>(old.length * 2).fill(undefined);
     for (let k = 0; k < lane.n; k++) ring[k] = old[(lane.head + k) & mask];
     lane.ring = ring;
     lane.head = 0;
@@ -443,9 +654,12 @@ export class Scheduler {
     let w = 0;
     for (let k = 0; k < lane.n; k++) {
       const j = (lane.head + k) & mask;
-      const t = ring[j] as Timer;
+      const t = ring[j] as Timer | number;
       ring[j] = undefined;
-      if (t.state === PENDING) ring[(lane.head + w++) & mask] = t;
+      if (typeof t === 'number') {
+        if (this.lState[t] === PENDING) ring[(lane.head + w++) & mask] = t;
+        else this.freeLight(t);
+      } else if (t.state === PENDING) ring[(lane.head + w++) & mask] = t;
     }
     this.laneStored -= lane.n - w;
     this.laneDead -= lane.dead;

@@ -24,6 +24,7 @@ import type { Tcp, TcpOption } from '../wire/tcp.ts';
 import { TcpFlag } from '../wire/tcp.ts';
 import { ReassemblyQueue, SendQueue, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffer.ts';
 import type { TcpLayer } from './tcp.ts';
+import { E_TIME_WAIT } from './tcp-table.ts';
 
 /**
  * What a segment does to a connection in TIME-WAIT, shared by the full connection and its compact
@@ -159,14 +160,8 @@ export class TcpConnection {
   listener: TcpListenerLike | null = null;
   /** Passive open (created from a SYN on a listener). */
   passive = false;
-  /** Chain of connections sharing (lport, raddr, rport) with another local address. */
-  nextSameKey: TcpEntry | null = null;
-  /** @internal The table's per-port list of keys and its hash bucket chain (tcp.ts). */
-  grpPrev: TcpEntry | null = null;
-  /** @internal */
-  grpNext: TcpEntry | null = null;
-  /** @internal */
-  hashNext: TcpEntry | null = null;
+  /** @internal Id of its entry in the layer's table (tcp-table.ts), -1 when not in it. */
+  tid = -1;
 
   // --- send sequence space (RFC 9293 §3.3.1) ---
   iss = 0;
@@ -1381,16 +1376,12 @@ export class TcpConnection {
     if (this.state === 'TIME-WAIT' && this.owner === null && this.listener === null && this.recvq === null && this.lTimer !== null && this.lTimer.active) this.compact();
   }
 
-  /** Hands TIME-WAIT to a TimeWaitConn in this block's table place (Linux inet_twsk). */
+  /** Hands TIME-WAIT to a record in this block's table place (Linux inet_twsk). */
   private compact(): void {
     const tm = this.lTimer!;
-    const tw = new TimeWaitConn(this.layer, this.laddr, this.lport, this.raddr, this.rport, this.sndNxt, this.rcvNxt, this.windowField(), this.mss, this.cwnd, this.rto, this.srtt, this.retransmits, this.keepaliveProbesSent, this.lAt, tm);
-    // The same scheduler entry now calls the record, so event order is unchanged.
-    tm.fn = fireTimeWait as () => void;
-    tm.arg = tw;
+    this.layer.toTimeWait(this, this.windowField(), this.keepaliveProbesSent, this.lAt, tm);
     this.lTimer = null;
     this.stopLong();
-    this.layer.replaceEntry(this, tw);
   }
 
   /** Deletes the control block (§3.10.7: "enter the CLOSED state, delete the TCB"). */
@@ -1487,40 +1478,52 @@ export interface TcpListenerLike {
 export type TcpEntry = TcpConnection | TimeWaitConn;
 
 /**
- * A connection in TIME-WAIT without its socket, buffers or timers' closures: it re-ACKs a
- * retransmitted FIN (restarting 2*MSL), takes an in-window RST and lets a newer SYN reopen the
- * 4-tuple (RFC 6191), as TcpConnection does. The `ss` fields are kept as they were.
+ * A TIME-WAIT record of the table, as `lookup` and `connections` give it: a snapshot of its fields
+ * that acts on the record while it lives (the record itself is numbers in the table, tcp-table.ts).
  */
 export class TimeWaitConn {
-  nextSameKey: TcpEntry | null = null;
-  /** @internal */
-  grpPrev: TcpEntry | null = null;
-  /** @internal */
-  grpNext: TcpEntry | null = null;
-  /** @internal */
-  hashNext: TcpEntry | null = null;
-  state: TcpState = 'TIME-WAIT';
+  readonly laddr: Ipv4Addr;
+  readonly lport: number;
+  readonly raddr: Ipv4Addr;
+  readonly rport: number;
+  readonly sndNxt: number;
+  readonly rcvNxt: number;
+  readonly mss: number;
+  readonly cwnd: number;
+  readonly rto: number;
+  readonly srtt: number;
+  readonly retransmits: number;
+  private readonly gen: number;
 
+  /** @internal Made by the layer. */
   constructor(
     readonly layer: TcpLayer,
-    readonly laddr: Ipv4Addr,
-    readonly lport: number,
-    readonly raddr: Ipv4Addr,
-    readonly rport: number,
-    readonly sndNxt: number,
-    readonly rcvNxt: number,
-    /** Window field of our ACKs (fixed: nothing is received or read in TIME-WAIT). */
-    private readonly win: number,
-    readonly mss: number,
-    readonly cwnd: number,
-    readonly rto: number,
-    readonly srtt: number,
-    readonly retransmits: number,
-    private readonly probes: number,
-    private at: number,
-    private timer: Timer | null,
-  ) {}
+    private readonly id: number,
+  ) {
+    const t = layer.table;
+    this.laddr = t.laddrOf(id);
+    this.lport = t.lportOf(id);
+    this.raddr = t.raddrOf(id);
+    this.rport = t.rportOf(id);
+    this.sndNxt = t.sndNxtOf(id);
+    this.rcvNxt = t.rcvNxtOf(id);
+    this.mss = t.mssOf(id);
+    this.cwnd = t.cwndOf(id);
+    this.rto = t.rtoOf(id);
+    this.srtt = t.srttOf(id);
+    this.retransmits = t.retransmitsOf(id);
+    this.gen = t.genOf(id);
+  }
 
+  /** True while the record is in the table. */
+  private get live(): boolean {
+    const t = this.layer.table;
+    return t.genOf(this.id) === this.gen && t.kindOf(this.id) === E_TIME_WAIT;
+  }
+
+  get state(): TcpState {
+    return this.live ? 'TIME-WAIT' : 'CLOSED';
+  }
   get owner(): null {
     return null;
   }
@@ -1539,58 +1542,20 @@ export class TimeWaitConn {
 
   /** TcpConnection.onTimeWait. */
   onSegment(seg: Tcp): void {
-    const v = timeWaitVerdict(seg, this.layer.payloadOf(seg).length, this.rcvNxt);
-    if (v === 'close' || v === 'reopen') {
-      this.toClosed();
-      if (v === 'reopen') this.layer.redispatch(seg, this.raddr, this.laddr);
-    } else if (v !== 'ignore') {
-      const t = this.layer.segment(this.sndNxt, this.rcvNxt, ACK, this.win);
-      t.srcPort = this.lport;
-      t.dstPort = this.rport;
-      this.layer.transmit(this.laddr, this.raddr, t, undefined);
-      if (v === 'ack-restart') this.restart();
-    }
+    if (this.live) this.layer.twSegment(this.id, seg);
   }
 
   /** Nothing is in flight in TIME-WAIT, so no ICMP error matches (RFC 5927). */
   onIcmpError(_type: number, _code: number, _mtu: number | undefined, _seq: number): void {}
 
-  private restart(): void {
-    const at = this.layer.sched.now + this.layer.cfg.timeWait;
-    this.at = at;
-    const tm = this.timer;
-    if (tm !== null && tm.active) {
-      if (tm.time <= at) return;
-      tm.cancel();
-    }
-    this.timer = this.layer.sched.atWith(at, fireTimeWait, this, this.layer.labelLong, tm);
-  }
-
-  /** @internal */
-  onTimer(): void {
-    if (this.at < 0) {
-      this.timer = null;
-      return;
-    }
-    if (this.at > this.layer.sched.now) {
-      this.timer = this.layer.sched.atWith(this.at, fireTimeWait, this, this.layer.labelLong, this.timer);
-      return;
-    }
-    this.at = -1;
-    if (this.state === 'TIME-WAIT') this.toClosed();
-  }
-
   toClosed(): void {
-    if (this.state === 'CLOSED') return;
-    this.state = 'CLOSED';
-    this.at = -1;
-    this.timer?.cancel();
-    this.timer = null;
-    this.layer.detach(this);
+    if (this.live) this.layer.twClose(this.id);
   }
 
   timerInfo(): { kind: string; remaining: number; retries: number } | null {
-    return this.at >= 0 ? { kind: 'timewait', remaining: this.at - this.layer.sched.now, retries: this.probes } : null;
+    const t = this.layer.table;
+    const at = t.genOf(this.id) === this.gen ? t.atOf(this.id) : -1;
+    return at >= 0 ? { kind: 'timewait', remaining: at - this.layer.sched.now, retries: t.probesOf(this.id) } : null;
   }
 }
 
@@ -1599,4 +1564,3 @@ export class TimeWaitConn {
 const fireRto = (c: TcpConnection): void => c.onTimer();
 const fireDelack = (c: TcpConnection): void => c.onDelack();
 const fireLong = (c: TcpConnection): void => c.onLong();
-const fireTimeWait = (c: TimeWaitConn): void => c.onTimer();

@@ -11,11 +11,12 @@
  * The connection itself is in tcp-conn.ts; the Node-`net`-shaped API in tcp-socket.ts.
  */
 import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/ip-host.ts';
-import type { Scheduler } from '../sim/scheduler.ts';
+import type { Scheduler, Timer } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
 import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
 import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto, type TcpOption } from '../wire/tcp.ts';
-import { LINUX_STATE_NAME, NetError, TcpConnection, type TcpConfig, type TcpEntry, type TcpState } from './tcp-conn.ts';
+import { LINUX_STATE_NAME, NetError, TcpConnection, TimeWaitConn, timeWaitVerdict, type TcpConfig, type TcpEntry, type TcpState } from './tcp-conn.ts';
+import { ConnTable, E_LIVE, E_TIME_WAIT, E_ZOMBIE } from './tcp-table.ts';
 import { TcpServer, TcpSocket, type ConnectOptions, type ServerOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-buffer.ts';
 
@@ -172,57 +173,6 @@ function resolve(o: TcpOptions): TcpConfig {
   };
 }
 
-/**
- * The connections of one local port, for table order only: one head per (raddr, rport) — the newest
- * connection, chained to older ones with other local addresses by nextSameKey — in key insertion
- * order (the order `ss` lists them). Groups are listed in the order they were created.
- */
-class PortGroup {
-  first: TcpEntry | null = null;
-  last: TcpEntry | null = null;
-  prevGroup: PortGroup | null = null;
-  nextGroup: PortGroup | null = null;
-  constructor(readonly port: number) {}
-
-  append(c: TcpEntry): void {
-    c.grpPrev = this.last;
-    c.grpNext = null;
-    if (this.last === null) this.first = c;
-    else this.last.grpNext = c;
-    this.last = c;
-  }
-
-  /** Puts `c` in head `old`'s place. */
-  replace(old: TcpEntry, c: TcpEntry): void {
-    const p = old.grpPrev;
-    const n = old.grpNext;
-    c.grpPrev = p;
-    c.grpNext = n;
-    if (p === null) this.first = c;
-    else p.grpNext = c;
-    if (n === null) this.last = c;
-    else n.grpPrev = c;
-    old.grpPrev = old.grpNext = null;
-  }
-
-  remove(c: TcpEntry): void {
-    const p = c.grpPrev;
-    const n = c.grpNext;
-    if (p === null) this.first = n;
-    else p.grpNext = n;
-    if (n === null) this.last = p;
-    else n.grpPrev = p;
-    c.grpPrev = c.grpNext = null;
-  }
-}
-
-/** Bucket of (lport, raddr, rport) in a table of mask + 1 buckets. */
-function bucketOf(lport: number, raddr: Ipv4Addr, rport: number, mask: number): number {
-  let h = Math.imul(raddr, 0x9e3779b1) ^ ((lport << 16) | rport);
-  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
-  return (h ^ (h >>> 13)) & mask;
-}
-
 /** 32-bit finalizer of MurmurHash3. */
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -258,18 +208,11 @@ export class TcpLayer {
   readonly labelDelack: string;
   readonly labelLong: string;
   readonly labelSocket: string;
-  /**
-   * The table: chained hash buckets of heads by (lport, raddr, rport), linked by hashNext; a head
-   * chains the other local addresses of its key by nextSameKey. Lookup touches nothing else.
-   */
-  private buckets: (TcpEntry | null)[] = new Array<TcpEntry | null>(64).fill(null);
-  private heads = 0;
-  /** Table order for `ss`: port groups by port (in chunks of 256), and in creation order. */
-  private readonly groups: (PortGroup | undefined)[][] = [];
-  private firstGroup: PortGroup | null = null;
-  private lastGroup: PortGroup | null = null;
+  /** @internal Connections and TIME-WAIT records (tcp-table.ts). */
+  readonly table = new ConnTable();
+  /** Scheduler kind of the TIME-WAIT records' timers. */
+  private readonly twKind: number;
   private readonly listeners = new Map<number, TcpListener[]>();
-  private connCount = 0;
   private readonly somaxconn: number;
   private readonly portLo: number;
   private readonly portHi: number;
@@ -319,6 +262,7 @@ export class TcpLayer {
     this.labelDelack = `tcp-delack ${host.name}`;
     this.labelLong = `tcp-timer ${host.name}`;
     this.labelSocket = `tcp-socket ${host.name}`;
+    this.twKind = this.sched.lightKind((id) => this.twFire(id), this.labelLong);
     this.binding = host.bindProtocol(6, {
       onPacket: (d) => this.onPacket(d),
       onIcmpError: (e) => this.onIcmpError(e),
@@ -328,11 +272,20 @@ export class TcpLayer {
   /** Unbinds protocol 6 and forgets every connection without sending anything. */
   dispose(): void {
     this.binding.dispose();
-    for (const c of this.connections()) c.state = 'CLOSED';
-    this.buckets = new Array<TcpEntry | null>(64).fill(null);
-    this.heads = 0;
-    this.groups.length = 0;
-    this.firstGroup = this.lastGroup = null;
+    const t = this.table;
+    for (const id of [...t.ids()]) {
+      const c = t.conn[id];
+      const h = t.timerOf(id);
+      if (c !== undefined) {
+        c.state = 'CLOSED';
+        c.tid = -1;
+        t.release(id);
+      } else if (h >= 0 && this.sched.lightActive(h)) {
+        // Its timer still runs (as a no-op), as a closed record's would.
+        t.setKind(id, E_ZOMBIE);
+      } else t.release(id);
+    }
+    t.clear();
     this.listeners.clear();
   }
 
@@ -374,164 +327,147 @@ export class TcpLayer {
 
   /** The connection (or TIME-WAIT record) for a 4-tuple, if any. */
   lookup(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): TcpEntry | undefined {
-    let c = this.findHead(lport, raddr, rport);
-    while (c !== null && c.laddr !== laddr) c = c.nextSameKey;
-    return c ?? undefined;
+    const id = this.table.find(laddr, lport, raddr, rport);
+    return id < 0 ? undefined : this.entry(id);
   }
 
-  private findHead(lport: number, raddr: Ipv4Addr, rport: number): TcpEntry | null {
-    const b = this.buckets;
-    let h = b[bucketOf(lport, raddr, rport, b.length - 1)] as TcpEntry | null;
-    while (h !== null && (h.rport !== rport || h.raddr !== raddr || h.lport !== lport)) h = h.hashNext;
-    return h;
-  }
-
-  private groupOf(port: number): PortGroup | undefined {
-    const chunk = this.groups[port >>> 8];
-    return chunk === undefined ? undefined : chunk[port & 255];
+  /** A live connection, or a view of a TIME-WAIT record (made only when asked for). */
+  private entry(id: number): TcpEntry {
+    return this.table.conn[id] ?? new TimeWaitConn(this, id);
   }
 
   private insert(c: TcpConnection): void {
-    const prev = this.findHead(c.lport, c.raddr, c.rport);
-    if (prev !== null) {
-      // The newest connection heads the chain, in its predecessor's place.
-      this.replaceHead(prev, c);
-      c.nextSameKey = prev;
-    } else {
-      const port = c.lport;
-      let g = this.groupOf(port);
-      if (g === undefined) {
-        g = new PortGroup(port);
-        (this.groups[port >>> 8] ??= [])[port & 255] = g;
-        g.prevGroup = this.lastGroup;
-        if (this.lastGroup === null) this.firstGroup = g;
-        else this.lastGroup.nextGroup = g;
-        this.lastGroup = g;
-      }
-      g.append(c);
-      // At most one head per two buckets: a lookup that misses (every new connection's) seldom
-      // walks past another entry, which is likely cold (a TIME-WAIT record).
-      if (this.heads * 2 >= this.buckets.length) this.growBuckets();
-      const b = this.buckets;
-      const i = bucketOf(port, c.raddr, c.rport, b.length - 1);
-      c.hashNext = b[i] as TcpEntry | null;
-      b[i] = c;
-      this.heads++;
-    }
-    this.connCount++;
-  }
-
-  /** Doubles the buckets. */
-  private growBuckets(): void {
-    const old = this.buckets;
-    const b = new Array<TcpEntry | null>(old.length * 2).fill(null);
-    const mask = b.length - 1;
-    for (let k = 0; k < old.length; k++) {
-      let h = old[k] as TcpEntry | null;
-      while (h !== null) {
-        const next = h.hashNext;
-        const i = bucketOf(h.lport, h.raddr, h.rport, mask);
-        h.hashNext = b[i] as TcpEntry | null;
-        b[i] = h;
-        h = next;
-      }
-    }
-    this.buckets = b;
-  }
-
-  /** Puts `c` in head `old`'s place: in its port group and in its bucket. */
-  private replaceHead(old: TcpEntry, c: TcpEntry): void {
-    (this.groupOf(old.lport) as PortGroup).replace(old, c);
-    const b = this.buckets;
-    const i = bucketOf(old.lport, old.raddr, old.rport, b.length - 1);
-    c.hashNext = old.hashNext;
-    let h = b[i] as TcpEntry;
-    if (h === old) b[i] = c;
-    else {
-      while (h.hashNext !== old) h = h.hashNext as TcpEntry;
-      h.hashNext = c;
-    }
-    old.hashNext = null;
-  }
-
-  /** Removes head `c`, the last of its key. */
-  private removeHead(c: TcpEntry): void {
-    const port = c.lport;
-    const g = this.groupOf(port) as PortGroup;
-    g.remove(c);
-    if (g.first === null) {
-      (this.groups[port >>> 8] as (PortGroup | undefined)[])[port & 255] = undefined;
-      const p = g.prevGroup;
-      const n = g.nextGroup;
-      if (p === null) this.firstGroup = n;
-      else p.nextGroup = n;
-      if (n === null) this.lastGroup = p;
-      else n.prevGroup = p;
-    }
-    const b = this.buckets;
-    const i = bucketOf(port, c.raddr, c.rport, b.length - 1);
-    let h = b[i] as TcpEntry;
-    if (h === c) b[i] = c.hashNext;
-    else {
-      while (h.hashNext !== c) h = h.hashNext as TcpEntry;
-      h.hashNext = c.hashNext;
-    }
-    c.hashNext = null;
-    this.heads--;
-  }
-
-  /** @internal Puts a TIME-WAIT record in a connection's place in the table. */
-  replaceEntry(old: TcpConnection, tw: TcpEntry): void {
-    let head = this.findHead(old.lport, old.raddr, old.rport);
-    if (head === null) return;
-    if (head === old) this.replaceHead(old, tw);
-    else {
-      while (head.nextSameKey !== null && head.nextSameKey !== old) head = head.nextSameKey;
-      if (head.nextSameKey !== old) return;
-      head.nextSameKey = tw;
-    }
-    tw.nextSameKey = old.nextSameKey;
-    old.nextSameKey = null;
+    const t = this.table;
+    const id = t.alloc(c.laddr, c.lport, c.raddr, c.rport);
+    t.setKind(id, E_LIVE);
+    t.conn[id] = c;
+    c.tid = id;
+    t.insert(id);
   }
 
   /** @internal Removes a closed connection from the table and from its listener's queues. */
   detach(c: TcpEntry): void {
+    if (!(c instanceof TcpConnection)) {
+      c.toClosed();
+      return;
+    }
     const l = c.listener;
-    if (l instanceof TcpListener && c instanceof TcpConnection) {
+    if (l instanceof TcpListener) {
       const i = l.acceptQueue.indexOf(c);
       if (i >= 0) l.acceptQueue.splice(i, 1);
       else l.synQueue--;
       c.listener = null;
     }
-    let head = this.findHead(c.lport, c.raddr, c.rport);
-    if (head === null) return;
-    if (head === c) {
-      if (c.nextSameKey !== null) this.replaceHead(c, c.nextSameKey);
-      else this.removeHead(c);
-    } else {
-      while (head.nextSameKey !== null && head.nextSameKey !== c) head = head.nextSameKey;
-      if (head.nextSameKey !== c) return;
-      head.nextSameKey = c.nextSameKey;
-    }
-    c.nextSameKey = null;
-    this.connCount--;
+    const id = c.tid;
+    if (id < 0) return;
+    c.tid = -1;
+    this.table.unlink(id);
+    this.table.release(id);
   }
 
   /** Number of connections in the table (any state but LISTEN). */
   get connectionCount(): number {
-    return this.connCount;
+    return this.table.count;
   }
 
   /** Every connection, in table order (TIME-WAIT ones as read-only records). */
   *connections(): IterableIterator<TcpEntry> {
-    for (let g = this.firstGroup; g !== null; g = g.nextGroup) for (let h = g.first; h !== null; h = h.grpNext) for (let x: TcpEntry | null = h; x; x = x.nextSameKey) yield x;
+    for (const id of this.table.ids()) yield this.entry(id);
   }
 
   /** Count of connections per RFC state. */
   countByState(): Partial<Record<TcpState, number>> {
     const out: Partial<Record<TcpState, number>> = {};
-    for (const c of this.connections()) out[c.state] = (out[c.state] ?? 0) + 1;
+    const t = this.table;
+    for (const id of t.ids()) {
+      const st = t.conn[id]?.state ?? 'TIME-WAIT';
+      out[st] = (out[st] ?? 0) + 1;
+    }
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // TIME-WAIT records (RFC 9293 §3.10.7.4; Linux inet_timewait_sock): a connection in TIME-WAIT that
+  // no socket holds goes on as numbers in the table. It re-ACKs a retransmitted FIN (restarting
+  // 2*MSL), takes an in-window RST and lets a newer SYN reopen the 4-tuple (RFC 6191), as
+  // TcpConnection does; its `ss` fields are kept as they were.
+
+  /** @internal Hands connection `c`, in TIME-WAIT, to a record in its table place; `tm` is its pending 2*MSL timer. */
+  toTimeWait(c: TcpConnection, win: number, probes: number, at: number, tm: Timer): void {
+    const t = this.table;
+    let id = c.tid;
+    if (id >= 0) {
+      t.setKind(id, E_TIME_WAIT);
+      t.conn[id] = undefined;
+      c.tid = -1;
+    } else {
+      // Not in the table: the record only waits out its timer.
+      id = t.alloc(c.laddr, c.lport, c.raddr, c.rport);
+      t.setKind(id, E_ZOMBIE);
+    }
+    t.setRecord(id, c.sndNxt, c.rcvNxt, win, c.mss, c.cwnd, c.rto, c.srtt, c.retransmits, probes, at);
+    // The same scheduler entry now runs the record, so event order is unchanged.
+    t.setTimer(id, this.sched.lighten(tm, this.twKind, id));
+  }
+
+  /** @internal TcpConnection.onTimeWait for record `id`. */
+  twSegment(id: number, seg: Tcp): void {
+    const t = this.table;
+    const v = timeWaitVerdict(seg, this.payloadOf(seg).length, t.rcvNxtOf(id));
+    if (v === 'close' || v === 'reopen') {
+      const raddr = t.raddrOf(id);
+      const laddr = t.laddrOf(id);
+      this.twClose(id);
+      if (v === 'reopen') this.redispatch(seg, raddr, laddr);
+    } else if (v !== 'ignore') {
+      const gen = t.genOf(id);
+      const r = this.segment(t.sndNxtOf(id), t.rcvNxtOf(id), ACK, t.winOf(id));
+      r.srcPort = t.lportOf(id);
+      r.dstPort = t.rportOf(id);
+      this.transmit(t.laddrOf(id), t.raddrOf(id), r, undefined);
+      if (v === 'ack-restart' && t.genOf(id) === gen) this.twRestart(id);
+    }
+  }
+
+  /** Restarts 2*MSL; the pending timer, due earlier, finds the new time and waits again. */
+  private twRestart(id: number): void {
+    const t = this.table;
+    const s = this.sched;
+    const at = s.now + this.cfg.timeWait;
+    t.setAt(id, at);
+    const h = t.timerOf(id);
+    if (h >= 0 && s.lightActive(h)) {
+      if (s.lightTime(h) <= at) return;
+      s.cancelLight(h);
+    }
+    t.setTimer(id, s.atLight(at, this.twKind, id));
+  }
+
+  /** The record's timer. */
+  private twFire(id: number): void {
+    const t = this.table;
+    t.setTimer(id, -1);
+    const at = t.atOf(id);
+    if (at >= 0 && at > this.sched.now) {
+      t.setTimer(id, this.sched.atLight(at, this.twKind, id));
+      return;
+    }
+    t.setAt(id, -1);
+    const k = t.kindOf(id);
+    if (k === E_TIME_WAIT) this.twClose(id);
+    else if (k === E_ZOMBIE) t.release(id);
+  }
+
+  /** @internal Deletes record `id` (TIME-WAIT to CLOSED). */
+  twClose(id: number): void {
+    const t = this.table;
+    if (t.kindOf(id) !== E_TIME_WAIT) return;
+    t.setAt(id, -1);
+    const h = t.timerOf(id);
+    if (h >= 0) this.sched.cancelLight(h);
+    t.setTimer(id, -1);
+    t.unlink(id);
+    t.release(id);
   }
 
   private findListener(laddr: Ipv4Addr, lport: number): TcpListener | undefined {
@@ -577,7 +513,7 @@ export class TcpLayer {
     const range = this.portHi - this.portLo + 1;
     for (let i = 0; i < range; i++) {
       const p = this.portLo + ((this.nextPort - this.portLo + i) % range);
-      if (!this.portInUse(p) && this.groupOf(p) === undefined) {
+      if (!this.portInUse(p) && !this.table.hasPort(p)) {
         this.nextPort = p + 1 > this.portHi ? this.portLo : p + 1;
         return p;
       }
@@ -590,7 +526,7 @@ export class TcpLayer {
     const range = this.portHi - this.portLo + 1;
     for (let i = 0; i < range; i++) {
       const p = this.portLo + ((this.nextPort - this.portLo + i) % range);
-      if (!this.portInUse(p) && this.lookup(laddr, p, raddr, rport) === undefined) {
+      if (!this.portInUse(p) && this.table.find(laddr, p, raddr, rport) < 0) {
         this.nextPort = p + 1 > this.portHi ? this.portLo : p + 1;
         return p;
       }
@@ -600,7 +536,7 @@ export class TcpLayer {
 
   /** @internal Creates and opens an active connection. */
   openConnection(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number, app: string | undefined): TcpConnection {
-    if (this.lookup(laddr, lport, raddr, rport) !== undefined) throw new NetError('EADDRINUSE', 'connect', ipv4ToString(raddr), rport);
+    if (this.table.find(laddr, lport, raddr, rport) >= 0) throw new NetError('EADDRINUSE', 'connect', ipv4ToString(raddr), rport);
     const c = new TcpConnection(this, laddr, lport, raddr, rport);
     c.app = app;
     this.insert(c);
@@ -678,9 +614,11 @@ export class TcpLayer {
   }
 
   private dispatch(t: Tcp, src: Ipv4Addr, dst: Ipv4Addr): void {
-    const c = this.lookup(dst, t.dstPort, src, t.srcPort);
-    if (c !== undefined) {
-      c.onSegment(t);
+    const id = this.table.find(dst, t.dstPort, src, t.srcPort);
+    if (id >= 0) {
+      const c = this.table.conn[id];
+      if (c !== undefined) c.onSegment(t);
+      else this.twSegment(id, t);
       return;
     }
     const l = this.findListener(dst, t.dstPort);
@@ -784,7 +722,9 @@ export class TcpLayer {
   private onIcmpError(e: IcmpErrorDelivery): void {
     if (e.quotedProtocol !== 6 || e.quotedPayload.length < 8) return;
     const v = new TcpView(e.quotedPayload);
-    const c = this.lookup(e.quotedSrc, v.srcPort, e.quotedDst, v.dstPort);
+    const id = this.table.find(e.quotedSrc, v.srcPort, e.quotedDst, v.dstPort);
+    // Nothing is in flight in TIME-WAIT, so no ICMP error matches a record (RFC 5927).
+    const c = id < 0 ? undefined : this.table.conn[id];
     if (c === undefined) return;
     c.onIcmpError(e.type, e.code, e.mtu, v.seq);
   }

@@ -275,6 +275,68 @@ describe('sim/scheduler', () => {
     assert.equal(s.runUntilIdle(), 1);
   });
 
+  it('light entries: order, cancellation and lighten anywhere in a long lane; stale handles are inert', () => {
+    const s = new Scheduler();
+    s.addLane(1000);
+    const got: string[] = [];
+    const kind = s.lightKind((i) => void got.push(`l${i}`), 'light');
+    const handles: number[] = [];
+    const timers: Timer[] = [];
+    for (let i = 1; i <= 200; i++) s.at(i + 1000, () => got.push(`h${i}`), 'heap');
+    for (let i = 1; i <= 200; i++) {
+      s.runUntil(i);
+      // Alternate: a light entry, and a timer (lightened later, mostly far from the lane's tail).
+      handles[i] = s.atLight(i + 1000, kind, i);
+      timers[i] = s.after(1000, () => got.push(`t${i}`), 'timer');
+    }
+    assert.equal(s.pending, 600);
+    for (let i = 1; i <= 200; i += 3) s.lighten(timers[i]!, s.lightKind(() => void got.push(`t${i}`), 'timer'), i);
+    for (let i = 2; i <= 200; i += 2) s.cancelLight(handles[i]!);
+    for (let i = 1; i <= 200; i += 4) s.cancelLight(handles[i]!);
+    s.cancelLight(handles[2]!); // twice: a no-op
+    const want: string[] = [];
+    for (let i = 1; i <= 200; i++) {
+      want.push(`h${i}`);
+      if (i % 2 !== 0 && i % 4 !== 1) want.push(`l${i}`);
+      want.push(`t${i}`);
+    }
+    assert.equal(s.pending, want.length);
+    const stored = (s as unknown as { laneStored: number }).laneStored;
+    assert.ok(stored <= 2 * 200, `lane holds ${stored}`);
+    assert.equal(s.peekLabel(), 'heap');
+    s.runUntilIdle();
+    assert.deepEqual(got, want);
+    assert.equal(s.pending, 0);
+    // Every handle is stale now, even where its index was reused.
+    const h = s.atLight(s.now + 1000, kind, 999);
+    for (const x of handles.filter((x) => x !== undefined)) {
+      assert.equal(s.lightActive(x), false);
+      s.cancelLight(x);
+    }
+    assert.equal(s.lightActive(h), true);
+    assert.equal(s.lightTime(h), s.now + 1000);
+    s.cancelAll();
+    assert.equal(s.lightActive(h), false);
+    assert.equal(s.pending, 0);
+    assert.equal(s.runUntilIdle(), 0);
+  });
+
+  it('light entries are counted and labelled like timers', () => {
+    const s = new Scheduler();
+    s.addLane(10);
+    const seen: (string | undefined)[] = [];
+    s.onEvent = (label) => void seen.push(label);
+    const kind = s.lightKind(() => {}, 'tw');
+    s.atLight(10, kind, 0);
+    s.atLight(10, kind, 1);
+    s.atLight(7, kind, 2);
+    assert.equal(s.pending, 3);
+    assert.equal(s.nextEventTime(), 7);
+    assert.equal(s.runUntilIdle(), 3);
+    assert.deepEqual(seen, ['tw', 'tw', 'tw']);
+    assert.equal(s.eventCount, 3);
+  });
+
   it('atWith passes its argument, and can reuse a timer that has run', () => {
     const s = new Scheduler();
     const got: number[] = [];
@@ -292,24 +354,36 @@ describe('sim/scheduler', () => {
 
   describe('property: matches a sorted-array model under random schedule/cancel/run', () => {
     type Op =
-      | { k: 'at'; dt: number; nested: number }
+      | { k: 'at'; dt: number; nested: number; form: number }
       | { k: 'cancel'; idx: number }
+      | { k: 'lighten'; idx: number }
       | { k: 'step' }
       | { k: 'runUntil'; dt: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 5, arbitrary: fc.record({ k: fc.constant('at' as const), dt: fc.integer({ min: 0, max: 20 }), nested: fc.integer({ min: -1, max: 5 }) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({ k: fc.constant('at' as const), dt: fc.integer({ min: 0, max: 20 }), nested: fc.integer({ min: -1, max: 5 }), form: fc.integer({ min: 0, max: 2 }) }),
+      },
       { weight: 2, arbitrary: fc.record({ k: fc.constant('cancel' as const), idx: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('lighten' as const), idx: fc.nat() }) },
       { weight: 2, arbitrary: fc.record({ k: fc.constant('step' as const) }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant('runUntil' as const), dt: fc.integer({ min: 0, max: 15 }) }) },
     );
 
-    const sameOrder = (lanes: number[]) => (): void => {
+    /** With `light`, events are also scheduled as light entries (atLight), or turned into them (lighten). */
+    const sameOrder = (lanes: number[], light = false) => (): void => {
       fc.assert(
         fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
           const s = new Scheduler();
           for (const d of lanes) s.addLane(d);
           const got: number[] = [];
-          const timers: Timer[] = [];
+          // Per event: its Timer, or the handle of its light entry.
+          const timers: (Timer | number)[] = [];
+          const run = (id: number, nested: number): void => {
+            got.push(id);
+            if (nested >= 0) schedule(s.now + nested, -1, 0);
+          };
+          const kindOf = (id: number, nested: number): number => s.lightKind(() => run(id, nested), `e${id}`);
           // Model: entries sorted by (time, seq); an event with `nested` >= 0 schedules one child.
           interface Entry { time: number; seq: number; id: number; nested: number; live: boolean }
           let model: Entry[] = [];
@@ -325,18 +399,14 @@ describe('sim/scheduler', () => {
           };
           // The real side allocates ids with its own counter; both sides allocate in execution order.
           let sid = 0;
-          const schedule = (time: number, nested: number): void => {
+          const schedule = (time: number, nested: number, form: number): void => {
             const id = sid++;
-            timers.push(
-              s.at(
-                time,
-                () => {
-                  got.push(id);
-                  if (nested >= 0) schedule(s.now + nested, -1);
-                },
-                `e${id}`,
-              ),
-            );
+            if (light && form === 1) {
+              timers.push(s.atLight(time, kindOf(id, nested), id));
+              return;
+            }
+            const t = s.at(time, () => run(id, nested), `e${id}`);
+            timers.push(light && form === 2 ? s.lighten(t, kindOf(id, nested), id) : t);
           };
           const modelRunOne = (limit: number): boolean => {
             model = model.filter((e) => e.live);
@@ -354,14 +424,24 @@ describe('sim/scheduler', () => {
           };
           for (const o of ops) {
             if (o.k === 'at') {
-              schedule(s.now + o.dt, o.nested);
+              schedule(s.now + o.dt, o.nested, o.form);
               modelAdd(now + o.dt, o.nested);
             } else if (o.k === 'cancel') {
               if (timers.length === 0) continue;
               const i = o.idx % timers.length;
-              timers[i]!.cancel();
+              const t = timers[i]!;
+              if (typeof t === 'number') s.cancelLight(t);
+              else t.cancel();
               const e = model.find((x) => x.id === i);
               if (e) e.live = false;
+            } else if (o.k === 'lighten') {
+              // A pending timer, wherever it waits, becomes a light entry at the same place.
+              if (!light || timers.length === 0) continue;
+              const i = o.idx % timers.length;
+              const t = timers[i]!;
+              const e = model.find((x) => x.id === i);
+              if (typeof t === 'number' || !t.active || !e) continue;
+              timers[i] = s.lighten(t, kindOf(i, e.nested), i);
             } else if (o.k === 'step') {
               const ran = s.step();
               assert.equal(ran, modelRunOne(Infinity));
@@ -386,6 +466,8 @@ describe('sim/scheduler', () => {
     };
     it('same execution order, now and pending', sameOrder([]));
     it('same with FIFO lanes for some delays (and the current time)', sameOrder([1, 3, 7, 20]));
+    it('same with light entries, in lanes and in the heap', sameOrder([1, 3, 7, 20], true));
+    it('same with light entries and no lanes', sameOrder([], true));
 
     it('random times in bulk come out sorted by (time, insertion)', () => {
       fc.assert(

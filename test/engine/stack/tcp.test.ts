@@ -790,6 +790,76 @@ describe('engine/stack/tcp', () => {
     });
   });
 
+  describe('TIME-WAIT records', () => {
+    it('many records keep table order, their fields and each its own expiry; a view outlives its record', () => {
+      const t = withTwoLayers(5);
+      t.tb.createServer((s) => s.end('hi')).listen(80);
+      const ports: number[] = [];
+      const n = 150;
+      // Connections opened 1 ms apart, each closed by both ends once it is up.
+      for (let i = 0; i < n; i++) {
+        t.sched.runUntil(i * MS);
+        const c = t.ta.connect({ host: '10.0.0.2', port: 80 });
+        c.on('connect', () => c.end());
+        c.on('data', () => {});
+      }
+      t.sched.runUntil(500 * MS);
+      for (const c of t.ta.connections()) ports.push(c.lport);
+      assert.equal(ports.length, n);
+      assert.deepEqual(t.ta.countByState(), { 'TIME-WAIT': n });
+      const rows = t.ta.sockets();
+      assert.deepEqual(
+        rows.map((r) => r.localPort),
+        ports,
+      );
+      for (const r of rows) {
+        assert.equal(r.state, 'TIME-WAIT');
+        assert.equal(r.timer?.kind, 'timewait');
+        assert.equal(r.mss, 1460);
+        assert.ok(r.srtt! > 0 && r.rto! >= 200 * MS && r.cwnd! > 0);
+      }
+      // Entered 1 ms apart: each goes at its own time.
+      const first = rows[0]!.timer!.remaining + t.sched.now;
+      const view = [...t.ta.connections()][0]!;
+      t.sched.runUntil(first - 1);
+      assert.equal(t.ta.connectionCount, n);
+      assert.equal(view.state, 'TIME-WAIT');
+      t.sched.runUntil(first);
+      assert.equal(t.ta.connectionCount, n - 1);
+      assert.equal(view.state, 'CLOSED');
+      assert.equal(view.timerInfo(), null);
+      assert.equal(view.lport, ports[0]);
+      t.sched.runUntil(first + 10 * MS);
+      assert.ok(t.ta.connectionCount < n - 5 && t.ta.connectionCount > n - 20);
+      assert.deepEqual(
+        t.ta.sockets().map((r) => r.localPort),
+        ports.slice(n - t.ta.connectionCount),
+      );
+      t.sched.runUntilIdle();
+      assert.equal(t.ta.connectionCount, 0);
+      assert.equal(t.tb.connectionCount, 0);
+      assert.equal(t.sched.pending, 0);
+    });
+
+    it('dispose forgets the records; their timers still run out', () => {
+      const t = withTwoLayers(6);
+      t.tb.createServer((s) => s.end()).listen(80);
+      for (let i = 0; i < 3; i++) {
+        const c = t.ta.connect({ host: '10.0.0.2', port: 80 });
+        c.on('connect', () => c.end());
+      }
+      t.sched.runUntil(100 * MS);
+      assert.deepEqual(t.ta.countByState(), { 'TIME-WAIT': 3 });
+      const view = [...t.ta.connections()][0]!;
+      t.ta.dispose();
+      assert.equal(t.ta.connectionCount, 0);
+      assert.deepEqual([...t.ta.connections()], []);
+      assert.equal(view.state, 'CLOSED');
+      t.sched.runUntilIdle();
+      assert.equal(t.sched.pending, 0);
+    });
+  });
+
   describe('ss', () => {
     it('lists sockets with Linux state names, queues, owner app and timers', () => {
       const t = withTwoLayers(13, { delay: 5 * MS });
