@@ -6,9 +6,9 @@
  * (b) Bulk transfer: simulated payload bytes per wall second, MTU 1500 (and MTU 9000 for reference).
  * (c) Memory per established idle connection: N connections opened and left idle, heap and
  *     array-buffer memory measured after a full GC before and after, divided by the 2N endpoints (each
- *     endpoint = socket + TCB + table entry + the app's listeners). GC comes from `global.gc` when node runs with --expose-gc
- *     (`node --expose-gc --import tsx bench/stack.ts`), else from v8.setFlagsFromString('--expose-gc')
- *     and a fresh context; without either the row is skipped.
+ *     endpoint = socket + TCB + table entry + the app's listeners). GC comes from `global.gc` when
+ *     node runs with --expose-gc (`node --expose-gc --import tsx bench/stack.ts`), else from
+ *     v8.setFlagsFromString('--expose-gc') and a fresh context; without either the row is skipped.
  *
  * Each part is bounded to about a second of wall time. Run: `npx tsx bench/stack.ts`.
  */
