@@ -416,6 +416,20 @@ export class Dns implements Layer {
 
   /** tcpdump style: `4660+ A? www.example.com. (33)`, `4660* 2/0/0 CNAME web.example.com., A 13.246.100.25 (67)`. */
   toString(): string {
+    return this.format(0);
+  }
+
+  /**
+   * tcpdump -v/-vv/-vvv (print-domain.c ns_print, `level` = the number of v's): -v names each
+   * record's owner (`www.example.com. CNAME web.example.com.`); -vv adds a response's questions
+   * (` q: A? name.`), the authority and additional sections (` ns:`, ` ar:`; ` an:` etc. in a
+   * query); -vvv each record's TTL (` [5m]`).
+   */
+  toVerboseString(level: number): string {
+    return this.format(level);
+  }
+
+  private format(level: number): string {
     let len: string;
     try {
       len = String(this.encodeMessage().length + this.payload.length);
@@ -423,32 +437,89 @@ export class Dns implements Layer {
       len = '?';
     }
     const op = this.opcode === 0 ? '' : ` ${dnsOpcodeName(this.opcode)}`;
+    const rr = (r: DnsRecord): string => recordText(r, level);
+    const section = (tag: string, rs: readonly DnsRecord[]): string => (rs.length ? ` ${tag}:${rs.map((r) => ` ${rr(r).trimStart()}`).join(',')}` : '');
     let s: string;
     if (this.qr) {
-      const rc = this.rcode === 0 ? '' : ` ${dnsRcodeName(this.rcode)}`;
+      const rc = this.rcode === 0 ? '' : ` ${level >= 1 ? (TCPDUMP_RCODES[this.rcode] ?? `Resp${this.rcode}`) : dnsRcodeName(this.rcode)}`;
       s = `${this.id}${op}${rc}${this.aa ? '*' : ''}${this.ra ? '' : '-'}${this.tc ? '|' : ''}${this.ad ? '$' : ''}`;
       if (this.questions.length !== 1) s += ` [${this.questions.length}q]`;
+      if (level >= 2) s += this.questions.map((q) => ` q: ${questionText(q, level)}`).join(',');
       s += ` ${this.answers.length}/${this.authorities.length}/${this.additionals.length}`;
-      if (this.answers.length) s += ' ' + this.answers.map(recordText).join(', ');
+      if (this.answers.length) s += ' ' + this.answers.map(rr).join(', ');
+      if (level >= 2) s += section('ns', this.authorities) + section('ar', this.additionals);
     } else {
       s = `${this.id}${op}${this.rd ? '+' : ''}${this.cd ? '%' : ''}`;
       if (this.questions.length !== 1) s += ` [${this.questions.length}q]`;
       if (this.answers.length) s += ` [${this.answers.length}a]`;
       if (this.authorities.length) s += ` [${this.authorities.length}n]`;
       if (this.additionals.length) s += ` [${this.additionals.length}au]`;
-      const q = this.questions[0];
-      if (q) s += ` ${dnsTypeName(q.type)}${q.class === DnsClass.IN ? '' : ` ${dnsClassName(q.class)}`}? ${fqdn(q.name)}`;
+      // tcpdump prints every question; the one-line form keeps its older first-question-only text.
+      const qs = level >= 1 ? this.questions : this.questions.slice(0, 1);
+      for (const q of qs) s += ` ${questionText(q, level)}`;
+      if (level >= 2) s += section('an', this.answers) + section('ns', this.authorities) + section('ar', this.additionals);
     }
     return `${s} (${len})`;
   }
+}
+
+/** `A? www.example.com.`, with the class when not IN. */
+function questionText(q: DnsQuestion, level = 0): string {
+  return `${dnsTypeName(q.type)}${q.class === DnsClass.IN ? '' : ` ${className(q.class, level)}`}? ${fqdn(q.name)}`;
+}
+
+/**
+ * print-domain.c's rcode and class names, used from -v on (the one-line form keeps its own, older
+ * texts, `NXDOMAIN` and `CH`, so that its output does not change).
+ */
+const TCPDUMP_RCODES: readonly string[] = ['', 'FormErr', 'ServFail', 'NXDomain', 'NotImp', 'Refused', 'YXDomain', 'YXRRSet', 'NXRRSet', 'NotAuth', 'NotZone'];
+const TCPDUMP_CLASSES: ReadonlyMap<number, string> = new Map([[DnsClass.IN, 'IN'], [DnsClass.CH, 'CHAOS'], [DnsClass.HS, 'HS'], [DnsClass.ANY, 'ANY']]);
+
+function className(c: number, level: number): string {
+  return level >= 1 ? (TCPDUMP_CLASSES.get(c) ?? `(Class ${c})`) : dnsClassName(c);
+}
+
+/** print-domain.c's TXT rdata: each character-string in double quotes, separated by spaces. */
+function txtText(b: Uint8Array): string | null {
+  const parts: string[] = [];
+  for (let i = 0; i < b.length; ) {
+    const n = b[i]!;
+    if (i + 1 + n > b.length) return null;
+    let t = '';
+    for (let k = i + 1; k <= i + n; k++) {
+      const c = b[k]!;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return null;
+      t += String.fromCharCode(c);
+    }
+    parts.push(`"${t}"`);
+    i += 1 + n;
+  }
+  return parts.join(' ');
+}
+
+/** print-domain.c unsigned_relts_print: `0s`, `5m`, `1h2m3s`. */
+function relativeTime(secs: number): string {
+  if (secs === 0) return '0s';
+  const units: readonly [number, string][] = [[31536000, 'y'], [604800, 'w'], [86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  let s = '';
+  for (const [n, u] of units) {
+    if (secs >= n) {
+      s += `${Math.floor(secs / n)}${u}`;
+      secs %= n;
+    }
+  }
+  return s;
 }
 
 function fqdn(name: string): string {
   return name === '' ? '.' : `${name}.`;
 }
 
-function recordText(r: DnsRecord): string {
-  const cls = r.class === DnsClass.IN ? '' : `${dnsClassName(r.class)} `;
+/** One record as ns_rprint prints it; `level` ≥ 1 puts the owner name first, ≥ 3 the TTL after the class. */
+function recordText(r: DnsRecord, level = 0): string {
+  let cls = r.class === DnsClass.IN ? '' : `${className(r.class, level)} `;
+  if (level >= 3) cls += `[${relativeTime(r.ttl)}] `;
+  if (level >= 1) cls = `${fqdn(r.name)} ${cls}`;
   const d = r.data;
   let data: string;
   switch (d.kind) {
@@ -470,7 +541,8 @@ function recordText(r: DnsRecord): string {
       data = `${fqdn(d.mname)} ${fqdn(d.rname)} ${d.serial} ${d.refresh} ${d.retry} ${d.expire} ${d.minimum}`;
       break;
     case 'raw':
-      data = `[${d.bytes.length} bytes]`;
+      // From -v, TXT as tcpdump prints it when it is plain text (anything needing escapes keeps the byte count).
+      data = (level >= 1 && r.type === DnsType.TXT ? txtText(d.bytes) : null) ?? `[${d.bytes.length} bytes]`;
       break;
   }
   return `${cls}${dnsTypeName(r.type)} ${data}`;

@@ -31,7 +31,7 @@
 import { ipv4ToString, type Ipv4Addr } from './addr.ts';
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
 import { internetChecksum } from './checksum.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, parseIpv4, type Ipv4, type Ipv4ParseOptions } from './ipv4.ts';
+import { checksumShouldBe, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, parseIpv4, type Ipv4, type Ipv4ParseOptions } from './ipv4.ts';
 import { EMPTY, serialize, type Layer } from './layer.ts';
 import { decodeError, fail, ok, type DecodeError, type ParseOptions, type Result } from './result.ts';
 
@@ -266,8 +266,10 @@ export class Icmp implements Layer {
   }
 
   /** tcpdump style, e.g. `ICMP echo request, id 1, seq 1, length 64`, `ICMP 10.0.0.2 udp port 33434 unreachable, length 36`. */
-  toString(): string {
-    return `ICMP ${this.describe()}, length ${ICMP_HEADER_LEN + this.payload.length}`;
+  toString(length: number = ICMP_HEADER_LEN + this.payload.length): string {
+    // `length`: tcpdump prints the length the IP header declares, which for a message cut short
+    // (inside an ICMP error's quote) is more than the bytes present.
+    return `ICMP ${this.describe()}, length ${length}`;
   }
 
   private describe(): string {
@@ -345,6 +347,18 @@ const UNREACH_FORMS: readonly (string | undefined)[] = [
   'host %s unreachable - host precedence violation',
   'host %s unreachable - precedence cutoff',
 ];
+
+/**
+ * What tcpdump -v appends to an ICMP message whose checksum does not verify (print-icmp.c):
+ * ` (wrong icmp cksum d2ce (->886b)!)`; '' when it verifies. `bytes` is the whole message.
+ */
+export function icmpChecksumNote(bytes: Uint8Array): string {
+  if (bytes.length < ICMP_HEADER_LEN) return '';
+  const sum = internetChecksum(bytes);
+  if (sum === 0) return '';
+  const got = u16(bytes, F.checksum);
+  return ` (wrong icmp cksum ${got.toString(16)} (->${checksumShouldBe(got, sum).toString(16)})!)`;
+}
 
 export function parseIcmp(bytes: Uint8Array, opts?: ParseOptions): Result<Icmp> {
   if (bytes.length < ICMP_HEADER_LEN) return fail('truncated', 'icmp', `${bytes.length} bytes, header needs ${ICMP_HEADER_LEN}`);

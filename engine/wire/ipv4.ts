@@ -521,6 +521,96 @@ export class Ipv4 implements Layer, PseudoHeaderSource {
 
 const ECN_NAMES = ['', 'ECT(1)', 'ECT(0)', 'CE'] as const;
 
+/**
+ * The parenthesised header tcpdump -v prints after `IP ` (print-ip.c ip_print): `(tos 0x0, ttl 64,
+ * id 1, offset 0, flags [DF], proto TCP (6), length 60[, options (...)][, bad cksum 1234 (->abcd)!])`.
+ * Read from the raw header in `b` (at least IHL*4 bytes, as `parseIpv4` checked), so that the
+ * header checksum can be verified as received.
+ */
+export function ipv4VerboseHeader(b: Uint8Array): string {
+  const tos = b[F.tos]!;
+  const ff = u16(b, F.flagsFrag);
+  const hlen = (b[F.verIhl]! & 0x0f) << 2;
+  const proto = b[F.protocol]!;
+  let s = `(tos 0x${tos.toString(16)}${ECN_VERBOSE[tos & 3]}`;
+  // print-ip.c omits a TTL of 0.
+  if (b[F.ttl]! >= 1) s += `, ttl ${b[F.ttl]!}`;
+  s += `, id ${u16(b, F.id)}, offset ${(ff & FRAG_MASK) * 8}, flags [${ipv4FragFlagsText(ff)}], proto ${ipProtocolName(proto)} (${proto}), length ${u16(b, F.totalLen)}`;
+  if (hlen > IPV4_MIN_HEADER_LEN) s += `, options (${ipv4OptionsVerbose(b.subarray(F.options, hlen))})`;
+  const sum = internetChecksum(b, 0, hlen);
+  if (sum !== 0) {
+    const got = u16(b, F.checksum);
+    s += `, bad cksum ${got.toString(16)} (->${checksumShouldBe(got, sum).toString(16)})!`;
+  }
+  return `${s})`;
+}
+
+/**
+ * tcpdump's in_cksum_shouldbe (checksum.c): the value the field should hold, from the received field
+ * and the checksum computed over the data with the received field in place.
+ */
+export function checksumShouldBe(received: number, computed: number): number {
+  let v = received + computed;
+  v = (v & 0xffff) + (v >>> 16);
+  v = (v & 0xffff) + (v >>> 16);
+  return v & 0xffff;
+}
+
+const ECN_VERBOSE = ['', ',ECT(1)', ',ECT(0)', ',CE'] as const;
+
+/** bittok2str over print-ip.c's ip_frag_values, in its order: `+`, `DF`, `rsvd`, joined by `, `. */
+function ipv4FragFlagsText(ff: number): string {
+  const parts: string[] = [];
+  if (ff & FLAG_MF) parts.push('+');
+  if (ff & FLAG_DF) parts.push('DF');
+  if (ff & FLAG_RESERVED) parts.push('rsvd');
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+/**
+ * print-ip.c ip_optprint: names joined by `,`; route options list their addresses (a `,` after
+ * each one the pointer has passed), RA its value when non-zero. The timestamp option's contents
+ * (ip_printts) are not decoded: pktlab never emits it, so only its name is printed.
+ */
+function ipv4OptionsVerbose(raw: Uint8Array): string {
+  let s = '';
+  let i = 0;
+  while (i < raw.length) {
+    if (i > 0) s += ',';
+    const t = raw[i]!;
+    s += OPTION_NAMES.get(t) ?? `unknown ${t}`;
+    if (t === IPOPT_EOL) return s;
+    if (t === IPOPT_NOP) {
+      i++;
+      continue;
+    }
+    const len = i + 1 < raw.length ? raw[i + 1]! : 0;
+    if (len < 2 || len > raw.length - i) return `${s} [bad length ${len}]`;
+    const o = raw.subarray(i, i + len);
+    if (t === IPOPT_RR || t === IPOPT_LSRR || t === IPOPT_SSRR) s += routeText(o);
+    else if (t === IPOPT_RA) {
+      if (len < 4) s += ` [bad length ${len}]`;
+      else if (u16(o, 2) !== 0) s += ` value ${u16(o, 2)}`;
+    }
+    i += len;
+  }
+  return s;
+}
+
+/** print-ip.c ip_printroute. */
+function routeText(o: Uint8Array): string {
+  const len = o.length;
+  if (len < 3) return ` [bad length ${len}]`;
+  let s = (len + 1) & 3 ? ` [bad length ${len}]` : '';
+  const ptr = o[2]! - 1;
+  if (ptr < 3 || (ptr + 1) & 3 || ptr > len + 1) s += ` [bad ptr ${o[2]!}]`;
+  for (let k = 3; k + 4 <= len; k += 4) {
+    s += ` ${ipv4ToString(u32(o, k))}`;
+    if (ptr > k) s += ',';
+  }
+  return s;
+}
+
 /** `IP 10.0.0.1 > 10.0.0.2: INNER`, the line upper layers compose (ICMP; TCP/UDP add ports themselves). */
 export function ipv4Line(ip: { readonly src: Ipv4Addr; readonly dst: Ipv4Addr }, inner: string): string {
   return `IP ${ipv4ToString(ip.src)} > ${ipv4ToString(ip.dst)}: ${inner}`;

@@ -47,6 +47,7 @@
 import { type Ipv4Addr, ipv4ToString } from './addr.ts';
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
 import { finish, fold, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
+import { checksumShouldBe } from './ipv4.ts';
 import { EMPTY, type Layer, isPseudoHeaderSource } from './layer.ts';
 import { type DecodeError, type ParseOptions, type Result, decodeError, fail, ok } from './result.ts';
 import type { PseudoAddrs } from './udp.ts';
@@ -640,13 +641,16 @@ export class Tcp implements Layer {
   }
 }
 
-/** Everything after `src > dst: `, in print-tcp.c's order. */
-function tcpSummary(t: Tcp): string {
+/**
+ * Everything after `src > dst: `, in print-tcp.c's order. `cksum` is the -v checksum text inserted
+ * after the flags; `vv` (-vv) shows seq on every segment.
+ */
+function tcpSummary(t: Tcp, cksum = '', vv = false): string {
   const f = t.flags;
   const len = t.payload.length;
-  let s = `Flags ${tcpFlagsString(f)}`;
-  // tcpdump shows seq only when it means something: data, SYN, FIN or RST.
-  if (len > 0 || f & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
+  let s = `Flags ${tcpFlagsString(f)}${cksum}`;
+  // tcpdump shows seq only when it means something: data, SYN, FIN or RST (or always with -vv).
+  if (vv || len > 0 || f & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
     s += `, seq ${t.seq}`;
     if (len > 0) s += `:${(t.seq + len) >>> 0}`;
   }
@@ -660,6 +664,25 @@ function tcpSummary(t: Tcp): string {
 /** tcpdump's line for a TCP segment inside IPv4 (`-nn`, absolute sequence numbers). */
 export function formatTcp(tcp: Tcp, src: Ipv4Addr, dst: Ipv4Addr): string {
   return `${ipv4ToString(src)}.${tcp.srcPort} > ${ipv4ToString(dst)}.${tcp.dstPort}: ${tcpSummary(tcp)}`;
+}
+
+/**
+ * tcpdump -v's line for a TCP segment inside IPv4 (print-tcp.c): as `formatTcp`, with `, cksum 0x1c46
+ * (correct)` or `(incorrect -> 0x....)` after the flags when `bytes` (the segment as received) is
+ * whole and not a fragment (`verify`), and with -vv (`level` ≥ 2) seq on every segment.
+ */
+export function formatTcpVerbose(tcp: Tcp, src: Ipv4Addr, dst: Ipv4Addr, bytes: Uint8Array, verify: boolean, level: number): string {
+  let cksum = '';
+  if (verify) {
+    const got = u16(bytes, F.checksum);
+    const sum = finish(pseudoHeaderSum(src, dst, PROTO_TCP, bytes.length) + sumWords(bytes, 0, bytes.length));
+    cksum = `, cksum 0x${hex4(got)} ${sum === 0 ? '(correct)' : `(incorrect -> 0x${hex4(checksumShouldBe(got, sum))})`}`;
+  }
+  return `${ipv4ToString(src)}.${tcp.srcPort} > ${ipv4ToString(dst)}.${tcp.dstPort}: ${tcpSummary(tcp, cksum, level >= 2)}`;
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
 }
 
 /**

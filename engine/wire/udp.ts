@@ -28,6 +28,7 @@
 import { type Ipv4Addr, ipv4ToString } from './addr.ts';
 import { assertUint, setU16, u16 } from './bytes.ts';
 import { finish, fold, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
+import { checksumShouldBe } from './ipv4.ts';
 import { EMPTY, type Layer, isPseudoHeaderSource } from './layer.ts';
 import { type DecodeError, type ParseOptions, type Result, decodeError, fail, ok } from './result.ts';
 
@@ -186,6 +187,23 @@ export class Udp implements Layer {
 /** tcpdump's line for a UDP datagram inside IPv4 (`-nn`): `10.0.0.1.5353 > 10.0.0.2.53: UDP, length 20`. */
 export function formatUdp(udp: Udp, src: Ipv4Addr, dst: Ipv4Addr): string {
   return `${ipv4ToString(src)}.${udp.srcPort} > ${ipv4ToString(dst)}.${udp.dstPort}: UDP, length ${udp.payload.length}`;
+}
+
+/**
+ * The checksum note tcpdump -vv prints before a UDP datagram's contents (print-udp.c): `[udp sum ok] `,
+ * `[bad udp cksum 0x1316 -> 0x49b3!] `, or `[no cksum] ` for a zero field; '' when `bytes` (the
+ * datagram as received, UDP header first) is not whole, as tcpdump then cannot verify it. -v alone
+ * prints no UDP checksum.
+ */
+export function udpChecksumNote(bytes: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr): string {
+  if (bytes.length < UDP_HEADER_LEN) return '';
+  const got = u16(bytes, F.checksum);
+  if (got === 0) return '[no cksum] ';
+  const len = u16(bytes, F.length);
+  if (len < UDP_HEADER_LEN || len > bytes.length) return '';
+  const sum = finish(pseudoHeaderSum(src, dst, PROTO_UDP, len) + sumWords(bytes, 0, len));
+  if (sum === 0) return '[udp sum ok] ';
+  return `[bad udp cksum 0x${got.toString(16).padStart(4, '0')} -> 0x${checksumShouldBe(got, sum).toString(16).padStart(4, '0')}!] `;
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * tcpdump (4.99.3 / libpcap 1.10.3): -i IFACE|any, -n/-nn, -c N, -e, -X/-XX, -v, -p, and a
- * pcap-filter expression. Lines are `HH:MM:SS.uuuuuu <summary>` in virtual time; with `-i any`
- * the Linux cooked v2 form `eth0  Out IP ...`. Captures from the NIC tap (promiscuous unless -p)
- * until -c frames matched or Ctrl-C, then the counts on stderr.
+ * tcpdump (4.99.3 / libpcap 1.10.3): -i IFACE|any, -n/-nn, -c N, -e, -X/-XX, -v/-vv/-vvv, -p, and
+ * a pcap-filter expression. Lines are `HH:MM:SS.uuuuuu <summary>` in virtual time; with `-i any`
+ * the Linux cooked v2 form `eth0  Out IP ...`. With -v a packet may take several lines (IP header,
+ * then the upper layer indented; an ICMP error's quoted datagram), as summarizeFrame composes them.
+ * Captures from the NIC tap (promiscuous unless -p) until -c frames matched or Ctrl-C, then the
+ * counts on stderr.
  *
  * Lines are always numeric (the summary is tcpdump -nn's); -n is accepted for familiarity.
  */
@@ -124,8 +126,8 @@ function run(ctx: Ctx): void {
     ctx.err(`tcpdump: ${ifs[0]!.name}: That device is not up\n`);
     return ctx.exit(1);
   }
-  const verbose = o.has('verbose');
-  if (!verbose) ctx.err('tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n');
+  const verbose = o.count('verbose');
+  if (verbose === 0) ctx.err('tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n');
   ctx.err(
     any
       ? 'listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes\n'
@@ -160,7 +162,7 @@ function run(ctx: Ctx): void {
         const kind = dir === 'out' ? 'Out' : iface.loopback ? 'In' : group ? (eth.ok && eth.value.dst === 0xffff_ffff_ffff ? 'B' : 'M') : ours ? 'In' : 'P';
         line += `${iface.name.padEnd(5)} ${kind.padEnd(3)} `;
       }
-      line += summarizeFrame(frame, { linkHeader: link && !any });
+      line += summarizeFrame(frame, { linkHeader: link && !any, verbose });
       ctx.out(`${line}\n`);
       if (hexMode > 0) ctx.out(hexDump(hexMode > 1 || !eth.ok ? frame : eth.value.payload));
       if (captured >= count) stop(false);
