@@ -178,19 +178,23 @@ export class Arp implements Layer {
     return serialize([this]);
   }
 
-  /** tcpdump style: `Request who-has 10.0.0.2 tell 10.0.0.1, length 28`, `Reply 10.0.0.2 is-at 02:..., length 28`. */
-  toString(): string {
+  /**
+   * tcpdump style: `Request who-has 10.0.0.2 tell 10.0.0.1, length 28`, `Reply 10.0.0.2 is-at 02:..., length 28`.
+   * `length` is what print-arp.c is handed: the Ethernet payload, padding included (46 for a
+   * minimum-size frame); the ARP packet's own 28 by default.
+   */
+  toString(length: number = ARP_LEN): string {
     switch (this.op) {
       case ARP_REQUEST: {
         const tha = this.tha === 0 ? '' : ` (${macToString(this.tha)})`;
-        return `Request who-has ${ipv4ToString(this.tpa)}${tha} tell ${ipv4ToString(this.spa)}, length ${ARP_LEN}`;
+        return `Request who-has ${ipv4ToString(this.tpa)}${tha} tell ${ipv4ToString(this.spa)}, length ${length}`;
       }
       case ARP_REPLY:
-        return `Reply ${ipv4ToString(this.spa)} is-at ${macToString(this.sha)}, length ${ARP_LEN}`;
+        return `Reply ${ipv4ToString(this.spa)} is-at ${macToString(this.sha)}, length ${length}`;
       default:
         return (
           `${arpOpName(this.op)} ${ipv4ToString(this.spa)} (${macToString(this.sha)}) > ` +
-          `${ipv4ToString(this.tpa)} (${macToString(this.tha)}), length ${ARP_LEN}`
+          `${ipv4ToString(this.tpa)} (${macToString(this.tha)}), length ${length}`
         );
     }
   }

@@ -441,10 +441,10 @@ export class Dns implements Layer {
     const section = (tag: string, rs: readonly DnsRecord[]): string => (rs.length ? ` ${tag}:${rs.map((r) => ` ${rr(r).trimStart()}`).join(',')}` : '');
     let s: string;
     if (this.qr) {
-      const rc = this.rcode === 0 ? '' : ` ${level >= 1 ? (TCPDUMP_RCODES[this.rcode] ?? `Resp${this.rcode}`) : dnsRcodeName(this.rcode)}`;
+      const rc = this.rcode === 0 ? '' : ` ${TCPDUMP_RCODES[this.rcode] ?? `Resp${this.rcode}`}`;
       s = `${this.id}${op}${rc}${this.aa ? '*' : ''}${this.ra ? '' : '-'}${this.tc ? '|' : ''}${this.ad ? '$' : ''}`;
       if (this.questions.length !== 1) s += ` [${this.questions.length}q]`;
-      if (level >= 2) s += this.questions.map((q) => ` q: ${questionText(q, level)}`).join(',');
+      if (level >= 2) s += this.questions.map((q) => ` q: ${questionText(q)}`).join(',');
       s += ` ${this.answers.length}/${this.authorities.length}/${this.additionals.length}`;
       if (this.answers.length) s += ' ' + this.answers.map(rr).join(', ');
       if (level >= 2) s += section('ns', this.authorities) + section('ar', this.additionals);
@@ -454,9 +454,7 @@ export class Dns implements Layer {
       if (this.answers.length) s += ` [${this.answers.length}a]`;
       if (this.authorities.length) s += ` [${this.authorities.length}n]`;
       if (this.additionals.length) s += ` [${this.additionals.length}au]`;
-      // tcpdump prints every question; the one-line form keeps its older first-question-only text.
-      const qs = level >= 1 ? this.questions : this.questions.slice(0, 1);
-      for (const q of qs) s += ` ${questionText(q, level)}`;
+      for (const q of this.questions) s += ` ${questionText(q)}`;
       if (level >= 2) s += section('an', this.answers) + section('ns', this.authorities) + section('ar', this.additionals);
     }
     return `${s} (${len})`;
@@ -464,19 +462,19 @@ export class Dns implements Layer {
 }
 
 /** `A? www.example.com.`, with the class when not IN. */
-function questionText(q: DnsQuestion, level = 0): string {
-  return `${dnsTypeName(q.type)}${q.class === DnsClass.IN ? '' : ` ${className(q.class, level)}`}? ${fqdn(q.name)}`;
+function questionText(q: DnsQuestion): string {
+  return `${dnsTypeName(q.type)}${q.class === DnsClass.IN ? '' : ` ${className(q.class)}`}? ${fqdn(q.name)}`;
 }
 
 /**
- * print-domain.c's rcode and class names, used from -v on (the one-line form keeps its own, older
- * texts, `NXDOMAIN` and `CH`, so that its output does not change).
+ * print-domain.c's rcode and class names (ns_rcode, ns_class2str): `NXDomain`, `CHAOS`, not the
+ * RFC's `NXDOMAIN`, `CH` that dig prints.
  */
 const TCPDUMP_RCODES: readonly string[] = ['', 'FormErr', 'ServFail', 'NXDomain', 'NotImp', 'Refused', 'YXDomain', 'YXRRSet', 'NXRRSet', 'NotAuth', 'NotZone'];
 const TCPDUMP_CLASSES: ReadonlyMap<number, string> = new Map([[DnsClass.IN, 'IN'], [DnsClass.CH, 'CHAOS'], [DnsClass.HS, 'HS'], [DnsClass.ANY, 'ANY']]);
 
-function className(c: number, level: number): string {
-  return level >= 1 ? (TCPDUMP_CLASSES.get(c) ?? `(Class ${c})`) : dnsClassName(c);
+function className(c: number): string {
+  return TCPDUMP_CLASSES.get(c) ?? `(Class ${c})`;
 }
 
 /** print-domain.c's TXT rdata: each character-string in double quotes, separated by spaces. */
@@ -517,7 +515,7 @@ function fqdn(name: string): string {
 
 /** One record as ns_rprint prints it; `level` ≥ 1 puts the owner name first, ≥ 3 the TTL after the class. */
 function recordText(r: DnsRecord, level = 0): string {
-  let cls = r.class === DnsClass.IN ? '' : `${className(r.class, level)} `;
+  let cls = r.class === DnsClass.IN ? '' : `${className(r.class)} `;
   if (level >= 3) cls += `[${relativeTime(r.ttl)}] `;
   if (level >= 1) cls = `${fqdn(r.name)} ${cls}`;
   const d = r.data;
@@ -541,8 +539,8 @@ function recordText(r: DnsRecord, level = 0): string {
       data = `${fqdn(d.mname)} ${fqdn(d.rname)} ${d.serial} ${d.refresh} ${d.retry} ${d.expire} ${d.minimum}`;
       break;
     case 'raw':
-      // From -v, TXT as tcpdump prints it when it is plain text (anything needing escapes keeps the byte count).
-      data = (level >= 1 && r.type === DnsType.TXT ? txtText(d.bytes) : null) ?? `[${d.bytes.length} bytes]`;
+      // TXT as tcpdump prints it when it is plain text (anything needing escapes keeps the byte count).
+      data = (r.type === DnsType.TXT ? txtText(d.bytes) : null) ?? `[${d.bytes.length} bytes]`;
       break;
   }
   return `${cls}${dnsTypeName(r.type)} ${data}`;

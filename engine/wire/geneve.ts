@@ -33,6 +33,7 @@
  */
 
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
+import { etherTypeName } from './ethernet.ts';
 import type { Layer } from './layer.ts';
 import { decodeError, fail, ok, type DecodeError, type ParseOptions, type Result } from './result.ts';
 
@@ -286,8 +287,9 @@ export class Geneve implements Layer {
   }
 
   /**
-   * tcpdump style (with -e -v): `Geneve, Flags [C], vni 0x1, proto TEB (0x6558), options [class AWS (0x108)
-   * type 0x1 len 12, ...]`. The option `len` counts its 4-byte header, as tcpdump does.
+   * tcpdump -e -v style, except that AWS's option class is named (tcpdump says `Unknown`): `Geneve,
+   * Flags [C], vni 0x1, proto TEB (0x6558), options [class AWS (0x108) type 0x1 len 12, ...]`. The
+   * option `len` counts its 4-byte header, as tcpdump does. `formatGeneveTcpdump` is tcpdump's exact text.
    */
   toString(): string {
     const flags = [this.oam ? 'O' : '', this.critical ? 'C' : ''].join('') || 'none';
@@ -399,3 +401,51 @@ export function readAwsGwlbOptions(src: Geneve | readonly GeneveOption[]): AwsGw
   return { endpointId: u64(ep), attachmentId: u64(at), flowCookie: u32(fc, 0) };
 }
 
+// ---------------------------------------------------------------------------------------------
+// tcpdump's text
+
+/** print-geneve.c format_opt_class: only these classes have names there (AWS's is `Unknown`). */
+function tcpdumpOptionClass(c: number): string {
+  switch (c) {
+    case 0x0100:
+      return 'Linux';
+    case 0x0101:
+      return 'Open vSwitch';
+    case 0x0102:
+      return 'Open Virtual Networking (OVN)';
+    case 0x0103:
+      return 'In-band Network Telemetry (INT)';
+    case 0x0104:
+      return 'VMware';
+    default:
+      return c <= 0x00ff ? 'Standard' : c >= 0xfff0 ? 'Experimental' : 'Unknown';
+  }
+}
+
+/**
+ * The header as print-geneve.c geneve_print prints it, up to (not including) the separator before
+ * the inner packet: the protocol only with -e (`link`); the options as `[N bytes]` without -v, each
+ * option from -v, and its data words from -vv.
+ */
+export function formatGeneveTcpdump(g: Geneve, verbose: number, link: boolean): string {
+  const flags = [g.oam ? 'O' : '', g.critical ? 'C' : ''].join('') || 'none';
+  let s = `Geneve, Flags [${flags}], vni 0x${g.vni.toString(16)}`;
+  if (g.reserved) s += `, rsvd 0x${g.reserved.toString(16)}`;
+  if (link) {
+    // tok2str(ethertype_values, "unknown", prot)
+    const name = g.protocol >= 0x0600 && etherTypeName(g.protocol) !== 'Unknown' ? etherTypeName(g.protocol) : 'unknown';
+    s += `, proto ${name} (0x${g.protocol.toString(16).padStart(4, '0')})`;
+  }
+  const optsLen = g.headerLen() - GENEVE_HEADER_LEN;
+  if (optsLen === 0) return s;
+  if (verbose === 0) return `${s}, options [${optsLen} bytes]`;
+  const opts = g.options.map((o) => {
+    let t = `class ${tcpdumpOptionClass(o.class)} (0x${o.class.toString(16)}) type 0x${o.type.toString(16)}${isCriticalOption(o) ? '(C)' : ''} len ${4 + o.data.length}`;
+    if (verbose >= 2 && o.data.length > 0) {
+      t += ' data';
+      for (let i = 0; i + 4 <= o.data.length; i += 4) t += ` ${u32(o.data, i).toString(16).padStart(8, '0')}`;
+    }
+    return t;
+  });
+  return `${s}, options [${opts.join(', ')}]`;
+}

@@ -193,13 +193,14 @@ export function formatUdp(udp: Udp, src: Ipv4Addr, dst: Ipv4Addr): string {
  * The checksum note tcpdump -vv prints before a UDP datagram's contents (print-udp.c): `[udp sum ok] `,
  * `[bad udp cksum 0x1316 -> 0x49b3!] `, or `[no cksum] ` for a zero field; '' when `bytes` (the
  * datagram as received, UDP header first) is not whole, as tcpdump then cannot verify it. -v alone
- * prints no UDP checksum.
+ * prints no UDP checksum. `length`: the bytes the sum covers, pseudo-header length included; by
+ * default the header's Length, and print-udp.c's smaller IP payload length when that is shorter.
  */
-export function udpChecksumNote(bytes: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr): string {
+export function udpChecksumNote(bytes: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr, length?: number): string {
   if (bytes.length < UDP_HEADER_LEN) return '';
   const got = u16(bytes, F.checksum);
   if (got === 0) return '[no cksum] ';
-  const len = u16(bytes, F.length);
+  const len = length ?? u16(bytes, F.length);
   if (len < UDP_HEADER_LEN || len > bytes.length) return '';
   const sum = finish(pseudoHeaderSum(src, dst, PROTO_UDP, len) + sumWords(bytes, 0, len));
   if (sum === 0) return '[udp sum ok] ';

@@ -60,7 +60,7 @@ describe('cli/pcap', () => {
     assert.equal(e.code, 0);
     assert.equal(
       e.out.split('\n')[2],
-      '12:34:56.002000007 alteon:outside 02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype IPv4 (0x0800), length 98: IP 10.0.0.1 > 13.246.100.25: ICMP echo request, id 7, seq 1, length 64',
+      '12:34:56.002000007 alteon:outside 02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype IPv4 (0x0800), length 98: 10.0.0.1 > 13.246.100.25: ICMP echo request, id 7, seq 1, length 64',
     );
   });
 

@@ -44,7 +44,7 @@ describe('cli/run', function () {
     const r = await pktlab('run', FAILING, '--lang', 'en');
     assert.equal(r.code, 1);
     assert.match(r.out, /\[2\/3\] first-ping — The first ping: FAIL\n/);
-    assert.match(r.out, /  FAIL arp-request  alice sent one ARP request for 10\.0\.0\.2\n {9}expected 2 packets matching "arp" and \/Request who-has 10\\\.0\\\.0\\\.2 tell 10\\\.0\\\.0\\\.1\/ at lan, saw 1: ARP, Request who-has 10\.0\.0\.2 tell 10\.0\.0\.1, length 28\n/);
+    assert.match(r.out, /  FAIL arp-request  alice sent one ARP request for 10\.0\.0\.2\n {9}expected 2 packets matching "arp" and \/Request who-has 10\\\.0\\\.0\\\.2 tell 10\\\.0\\\.0\\\.1\/ at lan, saw 1: ARP, Request who-has 10\.0\.0\.2 tell 10\.0\.0\.1, length 46\n/);
     assert.match(r.out, /  FAIL echo  .*\n {9}expected at least 4 packets matching "icmp" at lan, saw 2: /);
     assert.match(r.out, /^result: FAIL — 6\/8 checks passed, score 7\/9 \(77%\)\n$/m);
   });

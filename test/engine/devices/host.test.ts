@@ -183,7 +183,7 @@ describe('host console', function () {
       assert.match(cap.stdout, /^\d\d:\d\d:\d\d\.\d{6} eth0 {2}In {2}IP 10\.0\.0\.254 > 10\.0\.0\.1: ICMP echo reply/m);
       const hex = client.exec('tcpdump -e -X -c 1 icmp');
       client.run('ping -c 1 10.0.0.254');
-      assert.match(hex.stdout, / > .*, ethertype IPv4 \(0x0800\), length 98: IP 10\.0\.0\.1 > 10\.0\.0\.254: ICMP echo request.*\n\t0x0000: {2}4500 0054 /);
+      assert.match(hex.stdout, / > .*, ethertype IPv4 \(0x0800\), length 98: 10\.0\.0\.1 > 10\.0\.0\.254: ICMP echo request.*\n\t0x0000: {2}4500 0054 /);
       assert.equal(client.run('tcpdump -i eth9').stderr, 'tcpdump: eth9: No such device exists\n(No such device exists)\n');
       assert.equal(client.run('tcpdump port 80 or').stderr, "tcpdump: can't parse filter expression: syntax error\n");
       assert.equal(client.run('tcpdump host nosuch').stderr, "tcpdump: unknown host 'nosuch'\n");

@@ -5,7 +5,8 @@
  */
 import { ipv4, mac } from '../../../engine/wire/addr.ts';
 import { Dns, DnsClass, dnsQuestion, dnsRecord, DnsRcode, DnsType } from '../../../engine/wire/dns.ts';
-import { Ethernet } from '../../../engine/wire/ethernet.ts';
+import { Ethernet, ETHERTYPE_IPV4, ETHERTYPE_TEB } from '../../../engine/wire/ethernet.ts';
+import { Geneve, geneveOption, GENEVE_PORT } from '../../../engine/wire/geneve.ts';
 import { Icmp, icmpDestUnreachable, icmpFragNeeded, icmpTimeExceeded, ICMP_UNREACH_HOST, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL } from '../../../engine/wire/icmp.ts';
 import { encodeIpv4Options, Ipv4, IPOPT_NOP, IPOPT_RA, IPOPT_RR, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../../engine/wire/ipv4.ts';
 import { serialize, type Layer } from '../../../engine/wire/layer.ts';
@@ -141,6 +142,42 @@ export function verboseFrames(): VerboseFrame[] {
   add('dns raw txt answer', dq(new Dns({ id: 14, qr: true, questions: [dnsQuestion('t.example', 16)], answers: [dnsRecord({ name: 't.example', type: 16, ttl: 5, data: { kind: 'raw', bytes: Uint8Array.of(2, 0x68, 0x69) } })] }), 48, true));
   add('dns ch answer', dq(new Dns({ id: 15, qr: true, aa: true, questions: [dnsQuestion('version.bind', 16, DnsClass.CH)], answers: [dnsRecord({ name: 'version.bind', type: 16, class: DnsClass.CH, ttl: 0, data: { kind: 'raw', bytes: Uint8Array.of(3, 0x39, 0x2e, 0x39) } })] }), 49, true));
   add('dns root query', dq(new Dns({ id: 16, questions: [dnsQuestion('', DnsType.NS)] }), 50));
+
+  // UDP lengths print-udp.c checks: longer than the IP packet (not a fragment), below the header.
+  const u20 = frame([ip(IPPROTO_UDP, 51), new Udp({ srcPort: 1000, dstPort: 2000 })], new Uint8Array(20));
+  const setUlen = (n: number): Uint8Array => {
+    const c = Uint8Array.from(u20);
+    c[14 + 24] = n >>> 8;
+    c[14 + 25] = n & 0xff;
+    return c;
+  };
+  add('udp bad length', setUlen(60));
+  add('udp length below header', setUlen(4));
+  add('udp length short of ip', setUlen(12));
+
+  // Geneve: tcpdump's option class names, critical options, OAM, an IPv4 payload.
+  const innerSyn = serialize([eth(), ip(IPPROTO_TCP, 52), tcp(TcpFlag.SYN, { srcPort: 1, dstPort: 2, seq: 1, window: 10 })]);
+  const gUdp = (): Udp => new Udp({ srcPort: 3000, dstPort: GENEVE_PORT });
+  const classes = new Geneve({
+    vni: 5,
+    protocol: ETHERTYPE_TEB,
+    options: [0x102, 0x103, 0x10, 0xfff1, 0x104, 0x100, 0x101].map((c, i) => geneveOption(c, i === 1 ? 0x85 : i, new Uint8Array(i === 1 ? 0 : i === 2 ? 8 : 4).fill(0xa0 + i))),
+  });
+  add('geneve option classes', frame([ip(IPPROTO_UDP, 53), gUdp(), classes], innerSyn));
+  add('geneve ipv4 payload', frame([ip(IPPROTO_UDP, 54), gUdp(), new Geneve({ vni: 6, protocol: ETHERTYPE_IPV4 })], innerSyn.subarray(14)));
+  add('geneve oam', frame([ip(IPPROTO_UDP, 55), gUdp(), new Geneve({ vni: 7, protocol: ETHERTYPE_TEB, oam: true })], innerSyn));
+
+  // HTTP: tokens as util-print.c fetch_token cuts them; port 8000 is not decoded as HTTP.
+  const web = (payload: string, extra: Partial<ConstructorParameters<typeof Tcp>[0]> = {}): Uint8Array =>
+    frame([ip(IPPROTO_TCP, 56), tcp(TcpFlag.PSH | TcpFlag.ACK, { srcPort: 5555, seq: 1, ack: 1, window: 10, ...extra })], te.encode(payload));
+  // MAX_TOKEN: a first token of 128 characters is one, of 129 none.
+  add('http token of 128', web(`${'G'.repeat(128)} 200 x\r\n`));
+  add('http token of 129', web(`${'G'.repeat(129)} 200 x\r\n`));
+  add('http tab before code', web('FOO\t200 x\r\n'));
+  add('http response unended', web('XYZ 404'));
+  add('http binary in line', web('get /\x01\r\n'));
+  add('http lone cr', web('GET / HTTP/1.0\rX\r\n'));
+  add('http port 8000', web('HTTP/1.0 404 Not Found\n', { srcPort: 8000, dstPort: 5 }));
   return out;
 }
 

@@ -197,10 +197,10 @@ describe('engine/wire/dns', () => {
       });
       const back = must(parseDns(m.encode()));
       assert.deepEqual(back, m);
-      assert.match(
-        String(back),
-        /^1 NXDOMAIN\* 5\/1\/1 AAAA 2001:db8::1, PTR web\.example\.com\., MX mail\.example\.com\. 10, TXT \[6 bytes\], CH A \[2 bytes\] \(\d+\)$/,
-      );
+      // As tcpdump 4.99 prints this message (print-domain.c names: NXDomain, CHAOS; TXT quoted)...
+      assert.match(String(back), /^1 NXDomain\* 5\/1\/1 AAAA 2001:db8::1, PTR web\.example\.com\., MX mail\.example\.com\. 10, TXT "hello", CHAOS A /);
+      // ...up to the 2-byte A record: tcpdump reads 4 bytes for an A whatever its length; pktlab shows the 2 there are.
+      assert.match(String(back), / CHAOS A \[2 bytes\] \(\d+\)$/);
     });
 
     it('writes AAAA text per RFC 5952 (longest zero run, first on ties, no single-group ::, v4-mapped)', () => {

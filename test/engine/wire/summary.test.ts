@@ -27,19 +27,19 @@ describe('wire/summary', () => {
     });
   }
 
-  it('-e prints the Ethernet header and VLAN tags first', () => {
+  it('-e prints the Ethernet header and VLAN tags first, and no IP/ARP prefix', () => {
     assert.equal(
       summarizeFrame(byName('arp request'), { linkHeader: true }),
-      '02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 60: ARP, Request who-has 10.0.0.254 tell 10.0.0.1, length 28',
+      '02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 60: Request who-has 10.0.0.254 tell 10.0.0.1, length 46',
     );
     assert.equal(
       summarizeFrame(byName('vlan'), { linkHeader: true }),
-      '02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype 802.1Q (0x8100), length 56: vlan 100, p 3, ethertype IPv4 (0x0800): IP 10.0.0.1.40001 > 10.0.0.2.9999: UDP, length 10',
+      '02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype 802.1Q (0x8100), length 56: vlan 100, p 3, ethertype IPv4 (0x0800), 10.0.0.1.40001 > 10.0.0.2.9999: UDP, length 10',
     );
     // The GENEVE inner frame gets its link header too.
     assert.match(
       summarizeFrame(byName('geneve'), { linkHeader: true }),
-      /^02:00:00:00:01:0a > 02:00:00:00:01:14, .*\]: 02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype IPv4 \(0x0800\), length 58: IP 10\.0\.0\.1\.49153 > 13\.246\.100\.25\.443: Flags \[S\]/,
+      /^02:00:00:00:01:0a > 02:00:00:00:01:14, .*, proto TEB \(0x6558\), options \[32 bytes\]: 02:00:00:00:00:01 > 02:00:00:00:00:fe, ethertype IPv4 \(0x0800\), length 58: 10\.0\.0\.1\.49153 > 13\.246\.100\.25\.443: Flags \[S\]/,
     );
   });
 
@@ -49,19 +49,22 @@ describe('wire/summary', () => {
     assert.equal(summarizeFrame(byName('arp request').subarray(0, 20)), 'ARP, [|arp]');
     assert.equal(summarizeFrame(syn.subarray(0, 24)), 'IP [|ip]');
     assert.equal(summarizeFrame(syn.subarray(0, 36)), 'IP 10.0.0.1 > 13.246.100.25: [|tcp]');
-    assert.equal(summarizeFrame(syn.subarray(0, 40)), 'IP 10.0.0.1.49152 > 13.246.100.25.80: [|tcp]');
+    // With the ports there, the mark comes after `: ` and a space of its own (tcpdump's nd_print_trunc).
+    assert.equal(summarizeFrame(syn.subarray(0, 40)), 'IP 10.0.0.1.49152 > 13.246.100.25.80:  [|tcp]');
     // A data segment cut by the snapshot length: its header, the declared length, then the mark.
     const http = byName('http part 1');
     assert.equal(
       summarizeFrame(http.subarray(0, 60)),
       'IP 10.0.0.1.49152 > 13.246.100.25.80: Flags [.], seq 1001:1050, ack 5001, win 502, length 49 [|tcp]',
     );
-    assert.equal(summarizeFrame(byName('dns query').subarray(0, 40)), 'IP 10.0.0.1.5353 > 10.0.0.2.53: [|udp]');
+    assert.equal(summarizeFrame(byName('dns query').subarray(0, 40)), 'IP 10.0.0.1.5353 > 10.0.0.2.53:  [|udp]');
+    assert.equal(summarizeFrame(byName('dns query').subarray(0, 44)), 'IP 10.0.0.1.5353 > 10.0.0.2.53:  [|domain]');
     const dns = Uint8Array.from(byName('dns query'));
     dns[42 + 12] = 0xc0; // a compression pointer pointing forward: malformed name
     dns[42 + 13] = 0xff;
-    assert.equal(summarizeFrame(dns), 'IP 10.0.0.1.5353 > 10.0.0.2.53: [|domain]');
-    assert.equal(summarizeFrame(byName('icmp echo request').subarray(0, 38)), 'IP 10.0.0.1 > 13.246.100.25: [|icmp]');
+    // tcpdump prints what it decoded before the bad name; pktlab's DNS decoder gives up whole.
+    assert.match(summarizeFrame(dns), /^IP 10\.0\.0\.1\.5353 > 10\.0\.0\.2\.53: .*\[\|domain\]$/);
+    assert.equal(summarizeFrame(byName('icmp echo request').subarray(0, 38)), 'IP 10.0.0.1 > 13.246.100.25:  [|icmp]');
     // IP and UDP lengths say 4 bytes of GENEVE follow: too few for its 8-byte header.
     const geneve = withIpTotalLength(byName('geneve').subarray(0, 46), 32);
     geneve[38] = 0;
@@ -73,16 +76,16 @@ describe('wire/summary', () => {
     const frag = Uint8Array.from(byName('dns query'));
     frag[20] = 0x00;
     frag[21] = 0x10; // fragment offset 16 (x8)
-    assert.equal(summarizeFrame(frag), 'IP 10.0.0.1 > 10.0.0.2: ip-proto-17 41');
+    assert.equal(summarizeFrame(frag), 'IP 10.0.0.1 > 10.0.0.2: ip-proto-17');
     const proto = Uint8Array.from(byName('dns query'));
     proto[23] = 99;
-    assert.equal(summarizeFrame(proto), 'IP 10.0.0.1 > 10.0.0.2: ip-proto-99 41');
+    assert.equal(summarizeFrame(proto), 'IP 10.0.0.1 > 10.0.0.2:  ip-proto-99 41');
     const lldp = fromHex('0180c200000e 020000000001 88cc 0000');
     assert.equal(summarizeFrame(lldp), 'ethertype LLDP (0x88cc), length 2');
     assert.equal(summarizeFrame(lldp, { linkHeader: true }), '02:00:00:00:00:01 > 01:80:c2:00:00:0e, ethertype LLDP (0x88cc), length 16: ethertype LLDP (0x88cc), length 2');
   });
 
-  it('HTTP: the request or status line for ports 80/8080/8000, else just HTTP', () => {
+  it('HTTP: the request or status line for ports 80/8080, else just HTTP', () => {
     const http = byName('http part 1');
     assert.match(summarizeFrame(http), /length 49: HTTP: GET \/index\.html HTTP\/1\.1$/);
     assert.match(summarizeFrame(byName('http part 2')), /length 35: HTTP$/);
@@ -116,11 +119,7 @@ describe('wire/summary', () => {
     assert.equal(r.status, 0, r.stderr);
     const theirs = r.stdout.trimEnd().split('\n').map((l) => l.replace(/^\S+ /, ''));
     frames.forEach((f, i) => {
-      let mine = f.line;
-      // tcpdump counts Ethernet padding in the ARP length and prints only the -v-less GENEVE header.
-      if (f.name.startsWith('arp')) mine = mine.replace('length 28', 'length 46');
-      if (f.name === 'geneve') mine = mine.replace(/, proto TEB \(0x6558\), options \[[^\]]*\]/, ', options [32 bytes]');
-      assert.equal(theirs[i], mine, f.name);
+      assert.equal(theirs[i], f.line, f.name);
     });
   });
 });
