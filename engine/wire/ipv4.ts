@@ -507,11 +507,6 @@ export class Ipv4 implements Layer, PseudoHeaderSource {
     return `${s}) ${ipv4ToString(this.src)} > ${ipv4ToString(this.dst)}`;
   }
 
-  /** tcpdump's default form when no upper layer prints itself: `IP 10.0.0.1 > 10.0.0.2: ip-proto-99 20`. */
-  toShortString(): string {
-    return ipv4Line(this, `ip-proto-${this.protocol} ${this.payload.length}`);
-  }
-
   /** tcpdump's flag text: 'none', 'DF', '+' (MF), 'DF+', 'rsvd...'. */
   flagsText(): string {
     const s = (this.reservedBit ? 'rsvd' : '') + (this.df ? 'DF' : '') + (this.mf ? '+' : '');
