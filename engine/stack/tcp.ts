@@ -13,7 +13,8 @@
 import type { IcmpErrorDelivery, IpDelivery, IpHost, Disposable } from '../net/ip-host.ts';
 import type { Scheduler, Timer } from '../sim/scheduler.ts';
 import { type Ipv4Addr, ipv4ToString, parseIpv4Addr } from '../wire/addr.ts';
-import { fold, pseudoHeaderSum, sumWords } from '../wire/checksum.ts';
+import { pseudoChecksum } from '../wire/checksum.ts';
+import { IPPROTO_TCP } from '../wire/ipv4.ts';
 import { Tcp, TcpFlag, TcpView, clearTcpOptions, decodeTcpInto, type TcpOption } from '../wire/tcp.ts';
 import { LINUX_STATE_NAME, NetError, TcpConnection, TimeWaitConn, timeWaitVerdict, type TcpConfig, type TcpEntry, type TcpState } from './tcp-conn.ts';
 import { ConnTable, E_LIVE, E_TIME_WAIT, E_ZOMBIE } from './tcp-table.ts';
@@ -592,7 +593,7 @@ export class TcpLayer {
     const end = d.end;
     const nested = this.rxBusy;
     const t = nested ? new Tcp() : this.rxScratch;
-    if (!decodeTcpInto(t, b, start, end) || fold(pseudoHeaderSum(d.src, d.dst, 6, end - start) + sumWords(b, start, end)) !== 0xffff) {
+    if (!decodeTcpInto(t, b, start, end) || pseudoChecksum(d.src, d.dst, IPPROTO_TCP, b, start, end) !== 0) {
       this.stats.badSegments++;
       return;
     }

@@ -91,6 +91,14 @@ export function finish(acc: number): number {
   return ~fold(acc) & 0xffff;
 }
 
+/**
+ * The TCP/UDP checksum over the IPv4 pseudo-header and b[start, end) (RFC 9293 §3.1, RFC 768): 0 when
+ * a segment as received verifies; over a segment whose checksum field is zero, the value to store.
+ */
+export function pseudoChecksum(src: number, dst: number, protocol: number, b: Uint8Array, start: number, end: number): number {
+  return finish(pseudoHeaderSum(src, dst, protocol, end - start) + sumWords(b, start, end));
+}
+
 /** Checksum of b[start, end), as stored in a header. */
 export function internetChecksum(b: Uint8Array, start = 0, end = b.length): number {
   return finish(sumWords(b, start, end));

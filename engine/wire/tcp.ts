@@ -46,7 +46,7 @@
 
 import { type Ipv4Addr, ipv4ToString } from './addr.ts';
 import { assertUint, setU16, setU32, u16, u32 } from './bytes.ts';
-import { finish, fold, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
+import { finish, pseudoChecksum, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
 import { checksumShouldBe } from './ipv4.ts';
 import { EMPTY, type Layer, isPseudoHeaderSource } from './layer.ts';
 import { type DecodeError, type ParseOptions, type Result, decodeError, fail, ok } from './result.ts';
@@ -423,14 +423,14 @@ export class TcpView {
   /** True when the checksum verifies over the pseudo-header and the whole segment. */
   verifyChecksum(src: Ipv4Addr, dst: Ipv4Addr): boolean {
     const b = this.bytes;
-    return fold(pseudoHeaderSum(src, dst, PROTO_TCP, b.length) + sumWords(b, 0, b.length)) === 0xffff;
+    return pseudoChecksum(src, dst, PROTO_TCP, b, 0, b.length) === 0;
   }
 
   /** Computes and stores the checksum over the whole segment. */
   fillChecksum(src: Ipv4Addr, dst: Ipv4Addr): void {
     const b = this.bytes;
     setU16(b, F.checksum, 0);
-    setU16(b, F.checksum, finish(pseudoHeaderSum(src, dst, PROTO_TCP, b.length) + sumWords(b, 0, b.length)));
+    setU16(b, F.checksum, pseudoChecksum(src, dst, PROTO_TCP, b, 0, b.length));
   }
 }
 
@@ -675,7 +675,7 @@ export function formatTcpVerbose(tcp: Tcp, src: Ipv4Addr, dst: Ipv4Addr, bytes: 
   let cksum = '';
   if (verify) {
     const got = u16(bytes, F.checksum);
-    const sum = finish(pseudoHeaderSum(src, dst, PROTO_TCP, bytes.length) + sumWords(bytes, 0, bytes.length));
+    const sum = pseudoChecksum(src, dst, PROTO_TCP, bytes, 0, bytes.length);
     cksum = `, cksum 0x${hex4(got)} ${sum === 0 ? '(correct)' : `(incorrect -> 0x${hex4(checksumShouldBe(got, sum))})`}`;
   }
   return `${ipv4ToString(src)}.${tcp.srcPort} > ${ipv4ToString(dst)}.${tcp.dstPort}: ${tcpSummary(tcp, cksum, level >= 2)}`;
@@ -702,7 +702,7 @@ export function parseTcp(bytes: Uint8Array, opts?: TcpParseOptions): Result<Tcp>
   const checksum = u16(bytes, F.checksum);
   const pseudo = opts?.pseudo;
   if (pseudo && opts.checksum !== 'ignore') {
-    if (fold(pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_TCP, n) + sumWords(bytes, 0, n)) !== 0xffff) {
+    if (pseudoChecksum(pseudo.src, pseudo.dst, PROTO_TCP, bytes, 0, n) !== 0) {
       return fail('checksum', 'tcp', `bad checksum 0x${checksum.toString(16).padStart(4, '0')}`, F.checksum);
     }
   }

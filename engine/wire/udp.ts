@@ -27,7 +27,7 @@
 
 import { type Ipv4Addr, ipv4ToString } from './addr.ts';
 import { assertUint, setU16, u16 } from './bytes.ts';
-import { finish, fold, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
+import { finish, pseudoChecksum, pseudoHeaderSum, sumWords, updateChecksum16, updateChecksum32 } from './checksum.ts';
 import { checksumShouldBe } from './ipv4.ts';
 import { EMPTY, type Layer, isPseudoHeaderSource } from './layer.ts';
 import { type DecodeError, type ParseOptions, type Result, decodeError, fail, ok } from './result.ts';
@@ -100,7 +100,7 @@ export class UdpView {
   verifyChecksum(src: Ipv4Addr, dst: Ipv4Addr): boolean {
     if (this.checksum === 0) return true;
     const len = this.length;
-    return fold(pseudoHeaderSum(src, dst, PROTO_UDP, len) + sumWords(this.bytes, 0, len)) === 0xffff;
+    return pseudoChecksum(src, dst, PROTO_UDP, this.bytes, 0, len) === 0;
   }
 
   /** Computes and stores the checksum over [0, length) (0 is stored as 0xffff). */
@@ -202,7 +202,7 @@ export function udpChecksumNote(bytes: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr,
   if (got === 0) return '[no cksum] ';
   const len = length ?? u16(bytes, F.length);
   if (len < UDP_HEADER_LEN || len > bytes.length) return '';
-  const sum = finish(pseudoHeaderSum(src, dst, PROTO_UDP, len) + sumWords(bytes, 0, len));
+  const sum = pseudoChecksum(src, dst, PROTO_UDP, bytes, 0, len);
   if (sum === 0) return '[udp sum ok] ';
   return `[bad udp cksum 0x${got.toString(16).padStart(4, '0')} -> 0x${checksumShouldBe(got, sum).toString(16).padStart(4, '0')}!] `;
 }
@@ -219,7 +219,7 @@ export function parseUdp(bytes: Uint8Array, opts?: UdpParseOptions): Result<Udp>
   const checksum = u16(bytes, F.checksum);
   const pseudo = opts?.pseudo;
   if (pseudo && checksum !== 0 && opts.checksum !== 'ignore') {
-    if (fold(pseudoHeaderSum(pseudo.src, pseudo.dst, PROTO_UDP, len) + sumWords(bytes, 0, len)) !== 0xffff) {
+    if (pseudoChecksum(pseudo.src, pseudo.dst, PROTO_UDP, bytes, 0, len) !== 0) {
       return fail('checksum', 'udp', `bad checksum 0x${checksum.toString(16).padStart(4, '0')}`, F.checksum);
     }
   }
