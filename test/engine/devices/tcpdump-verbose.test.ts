@@ -12,6 +12,7 @@ import { summarizeFrame } from '../../../engine/wire/summary.ts';
 import { sec } from '../../../engine/sim/time.ts';
 import { mutated, FUZZ_RUNS } from '../../support/fuzz.ts';
 import { requireTool } from '../../support/tools.ts';
+import { assertCleanCapture, requireTshark, tsharkFields } from '../../support/tshark.ts';
 import { writeArtifact } from '../capture/helpers.ts';
 import { routedLab } from './topo.ts';
 import { verboseFrames } from './verbose-frames.ts';
@@ -20,11 +21,13 @@ const frames = verboseFrames();
 const byName = (n: string): Uint8Array => frames.find((f) => f.name === n)!.bytes;
 
 /** Real tcpdump's text per packet (timestamp cut, continuation lines kept) for `frames`. */
-function tcpdumpTexts(name: string, bytes: readonly Uint8Array[], args: readonly string[]): string[] {
+function tcpdumpTexts(name: string, bytes: readonly Uint8Array[], args: readonly string[], clean = false): string[] {
   const w = new PcapngWriter();
   w.addInterface({ name: 'x' });
   bytes.forEach((b, i) => w.writePacket(0, i * 1000, b));
   const file = writeArtifact(name, w.toBytes());
+  // A lab's own packets must also read clean in tshark (the hand-built set is judged by its own test).
+  if (clean) assertCleanCapture(file, bytes.length);
   // -S: pktlab prints absolute sequence numbers; -nn: numeric, as pktlab always is.
   const r = spawnSync('tcpdump', ['-nn', '-S', ...args, '-r', file], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -63,6 +66,24 @@ describe('tcpdump text (plain, -e, -v...)', function () {
         });
       });
     }
+  });
+
+  it('tshark, checksums validated, flags exactly the frames damaged on purpose', function () {
+    requireTshark(this);
+    // The frames carry deliberately wrong checksums and lengths so that tcpdump's complaints can be
+    // compared; every other frame must read clean, and each damaged one must be caught.
+    const damaged = ['tcp bad cksum', 'ip bad cksum', 'udp bad cksum', 'icmp bad cksum', 'icmp quote bad ip cksum', 'udp bad length', 'udp length below header', 'udp length short of ip'];
+    for (const n of damaged) byName(n);
+    const w = new PcapngWriter();
+    w.addInterface({ name: 'x' });
+    frames.forEach((f, i) => w.writePacket(0, i * 1000, f.bytes));
+    const file = writeArtifact('verbose-tshark.pcapng', w.toBytes());
+    const flagged = tsharkFields(
+      file,
+      ['frame.number'],
+      '_ws.malformed || _ws.expert.severity == error || ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad"',
+    ).map((r) => frames[Number(r[0]) - 1]!.name);
+    assert.deepEqual([...flagged].sort(), [...damaged].sort());
   });
 
   describe('verbose texts (as tcpdump 4.99 printed them)', function () {
@@ -158,7 +179,8 @@ describe('tcpdump text (plain, -e, -v...)', function () {
       assert.match(all, /NXDomain/);
       requireTool(this, 'tcpdump');
       const frames = seen.filter((f) => !(f[12] === 0x08 && f[13] === 0x06));
-      const theirs = tcpdumpTexts('verbose-host.pcapng', frames, ['-v', '-e']);
+      requireTshark(this);
+      const theirs = tcpdumpTexts('verbose-host.pcapng', frames, ['-v', '-e'], true);
       assert.deepEqual(ours, theirs);
     });
 
@@ -183,7 +205,8 @@ describe('tcpdump text (plain, -e, -v...)', function () {
         assert.match(all, /NXDomain/);
         assert.match(all, /: HTTP: GET \/ HTTP\/1\.1/);
         requireTool(this, 'tcpdump');
-        assert.deepEqual(ours, tcpdumpTexts(`host${args.join('') || '-plain'}.pcapng`, seen, args));
+        requireTshark(this);
+        assert.deepEqual(ours, tcpdumpTexts(`host${args.join('') || '-plain'}.pcapng`, seen, args, true));
       });
     }
   });
